@@ -1,0 +1,20 @@
+"""Users, sign-in, residents' verification, invitation codes and staff roles."""
+
+
+def blueprints():
+    from backend.accounts.routes import auth_blp, blp
+
+    return [auth_blp, blp]
+
+
+def init_app(app):
+    from backend.accounts.services import load_actor, token_revoked
+    from backend.core.auth import install_actor_loader, install_token_errors
+    from backend.extensions import jwt
+
+    install_token_errors(jwt)
+    install_actor_loader(jwt, load_actor)
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header, payload):
+        return token_revoked(payload)

@@ -1,0 +1,135 @@
+"""What the accounts API reads and writes."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.accounts.models import MEMBERSHIP_STATUSES, RESIDENT_RELATIONS
+from backend.accounts.services.memberships import STAFF_ROLES
+from backend.core.schemas import StrictSchema, choice, ids, text
+
+F = ma.fields
+
+
+class WechatLoginSchema(StrictSchema):
+    code = text(128, required=True, metadata={"description": "The code from wx.login()"})
+
+
+class PasswordLoginSchema(StrictSchema):
+    username = text(64, required=True)
+    password = F.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class DevLoginSchema(StrictSchema):
+    username = text(64, required=True)
+
+
+class TokenSchema(ma.Schema):
+    access_token = F.String()
+    refresh_token = F.String()
+    token_type = F.String()
+    expires_in = F.Integer(metadata={"description": "Seconds the access token stays valid"})
+    user_id = F.Function(lambda pair: pair.user.id)
+    created = F.Boolean(metadata={"description": "True on a user's first WeChat sign-in"})
+
+
+class CommunityRefSchema(ma.Schema):
+    id = F.Integer()
+    code = F.String()
+    name = F.String()
+
+
+class HouseholdRefSchema(ma.Schema):
+    id = F.Integer()
+    building = F.Function(lambda h: h.building.name)
+    unit = F.Function(lambda h: h.unit.name)
+    room = F.String()
+
+
+class MembershipSchema(ma.Schema):
+    id = F.Integer()
+    user_id = F.Integer()
+    user_display_name = F.Function(lambda m: m.user.display_name)
+    role = F.String()
+    status = F.String()
+    relation = F.String(allow_none=True)
+    community_id = F.Integer(allow_none=True)
+    region_id = F.Integer(allow_none=True)
+    organisation_id = F.Integer(allow_none=True)
+    household_id = F.Integer(allow_none=True)
+    decision_reason = F.String(allow_none=True)
+    decided_at = F.DateTime(allow_none=True)
+    verified_by_invitation = F.Boolean()
+    created_at = F.DateTime()
+
+
+class MyMembershipSchema(MembershipSchema):
+    community = F.Nested(CommunityRefSchema, allow_none=True)
+    household = F.Nested(HouseholdRefSchema, allow_none=True)
+
+
+class MeSchema(ma.Schema):
+    id = F.Integer()
+    username = F.String(allow_none=True)
+    display_name = F.String()
+    is_system_admin = F.Boolean()
+    memberships = F.List(F.Nested(MyMembershipSchema))
+    roles = F.Dict(
+        keys=F.String(),
+        values=F.List(F.String()),
+        metadata={"description": "Verified roles by community id"},
+    )
+
+
+class ClaimSchema(StrictSchema):
+    building = text(50, required=True, metadata={"example": "3号楼"})
+    unit = text(50, required=True, metadata={"example": "2单元"})
+    room = text(20, required=True, metadata={"example": "301"})
+    relation = choice(RESIDENT_RELATIONS, required=True)
+    invitation_code = text(32, metadata={"description": "From the committee's letter"})
+
+
+class MembershipQuerySchema(StrictSchema):
+    status = choice(MEMBERSHIP_STATUSES)
+    relation = choice(RESIDENT_RELATIONS)
+    building_id = F.Integer(validate=validate.Range(min=1))
+
+
+class ReasonSchema(StrictSchema):
+    reason = text(200, required=True)
+
+
+class InvitationRequestSchema(StrictSchema):
+    household_ids = ids(metadata={"description": "Households to invite"})
+    building_id = F.Integer(
+        validate=validate.Range(min=1), metadata={"description": "Or every household of it"}
+    )
+
+    @ma.validates_schema
+    def one_target(self, data, **kwargs):
+        if not data.get("household_ids") and data.get("building_id") is None:
+            raise ma.ValidationError("give household_ids or building_id", "household_ids")
+
+
+class InvitationSchema(ma.Schema):
+    household_id = F.Function(lambda pair: pair[0].id)
+    building = F.Function(lambda pair: pair[0].building.name)
+    unit = F.Function(lambda pair: pair[0].unit.name)
+    room = F.Function(lambda pair: pair[0].room)
+    code = F.Function(lambda pair: pair[1])
+
+
+class StaffQuerySchema(StrictSchema):
+    role = choice([str(role) for role in STAFF_ROLES])
+    status = choice(("verified", "revoked", "all"), load_default="verified")
+
+
+class StaffGrantSchema(StrictSchema):
+    username = text(64, required=True)
+    role = choice([str(role) for role in STAFF_ROLES], required=True)
+    display_name = text(64)
+    password = F.String(
+        validate=validate.Length(min=8, max=128),
+        metadata={"description": "Only to create a new staff account"},
+    )

@@ -1,0 +1,184 @@
+"""Grids and their workers, the facility register, and the organisations serving a community."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from backend.communities.models import (
+    Building,
+    Facility,
+    Grid,
+    GridWorker,
+    Organisation,
+    ServiceArea,
+)
+from backend.communities.permissions import policy
+from backend.communities.services.common import (
+    apply_changes,
+    community_or_404,
+    flush_unique,
+    scoped_ids_or_404,
+    scoped_or_404,
+)
+from backend.core.auth import Actor, Role
+from backend.core.db import db, transaction
+from backend.core.errors import Forbidden, InvalidInput, NotFound
+
+
+def list_grids(*, actor: Actor, community_id: int) -> sa.Select:
+    community = community_or_404(community_id)
+    policy.require(actor, "community.view_registers", community)
+    return sa.select(Grid).where(Grid.community_id == community.id).order_by(Grid.name)
+
+
+def _grid_workers(community, user_ids: list[int]) -> list[GridWorker]:
+    """Only users holding the grid_worker role in this community may patrol its grids."""
+    from backend.accounts.models import Membership
+
+    wanted = set(user_ids)
+    holders = set(
+        db.session.scalars(
+            sa.select(Membership.user_id).where(
+                Membership.community_id == community.id,
+                Membership.role == Role.GRID_WORKER,
+                Membership.status == "verified",
+                Membership.user_id.in_(wanted),
+            )
+        )
+    )
+    if holders != wanted:
+        raise InvalidInput(
+            "网格员必须是本社区的网格员", code="not_a_grid_worker",
+            errors={"json": {"worker_user_ids": sorted(wanted - holders)}},
+        )
+    return [GridWorker(user_id=user_id) for user_id in sorted(wanted)]
+
+
+def create_grid(*, actor: Actor, community_id: int, data: dict) -> Grid:
+    """A grid of this community's buildings with its workers. 404 for a foreign building;
+    422 not_a_grid_worker; 409 grid_name_taken."""
+    with transaction() as tx:
+        community = community_or_404(community_id)
+        policy.require(actor, "community.manage_grids", community)
+        grid = Grid(community_id=community.id, name=data["name"])
+        grid.buildings = scoped_ids_or_404(Building, data.get("building_ids", []), community)
+        grid.workers = _grid_workers(community, data.get("worker_user_ids", []))
+        tx.add(grid)
+        flush_unique("该网格名称已存在", "grid_name_taken")
+        return grid
+
+
+def update_grid(*, actor: Actor, community_id: int, grid_id: int, changes: dict) -> Grid:
+    with transaction():
+        community = community_or_404(community_id)
+        policy.require(actor, "community.manage_grids", community)
+        grid = scoped_or_404(Grid, grid_id, community)
+        if "building_ids" in changes:
+            grid.buildings = scoped_ids_or_404(Building, changes.pop("building_ids"), community)
+        if "worker_user_ids" in changes:
+            grid.workers = _grid_workers(community, changes.pop("worker_user_ids"))
+        apply_changes(grid, changes)
+        flush_unique("该网格名称已存在", "grid_name_taken")
+        return grid
+
+
+def delete_grid(*, actor: Actor, community_id: int, grid_id: int) -> None:
+    with transaction() as tx:
+        community = community_or_404(community_id)
+        policy.require(actor, "community.manage_grids", community)
+        tx.delete(scoped_or_404(Grid, grid_id, community))
+
+
+def list_facilities(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
+    community = community_or_404(community_id)
+    policy.require(actor, "community.view", community)
+    query = sa.select(Facility).where(Facility.community_id == community.id)
+    if filters.get("kind"):
+        query = query.where(Facility.kind == filters["kind"])
+    return query.order_by(Facility.kind, Facility.id)
+
+
+def create_facility(*, actor: Actor, community_id: int, data: dict) -> Facility:
+    with transaction() as tx:
+        community = community_or_404(community_id)
+        policy.require(actor, "community.manage_facilities", community)
+        facility = Facility(community_id=community.id, **data)
+        tx.add(facility)
+        return facility
+
+
+def update_facility(*, actor: Actor, community_id: int, facility_id: int, changes: dict):
+    with transaction():
+        community = community_or_404(community_id)
+        policy.require(actor, "community.manage_facilities", community)
+        facility = scoped_or_404(Facility, facility_id, community)
+        apply_changes(facility, changes)
+        return facility
+
+
+def delete_facility(*, actor: Actor, community_id: int, facility_id: int) -> None:
+    with transaction() as tx:
+        community = community_or_404(community_id)
+        policy.require(actor, "community.manage_facilities", community)
+        tx.delete(scoped_or_404(Facility, facility_id, community))
+
+
+def list_organisations(*, actor: Actor, filters: dict) -> sa.Select:
+    """Organisations to choose from when naming who serves a community (any signed-in user)."""
+    query = sa.select(Organisation).order_by(Organisation.code)
+    if filters.get("kind"):
+        query = query.where(Organisation.kind == filters["kind"])
+    if filters.get("q"):
+        query = query.where(Organisation.name.ilike(f"%{filters['q']}%"))
+    return query
+
+
+def create_organisation(*, actor: Actor, data: dict) -> Organisation:
+    """System admins register property companies, design institutes and departments."""
+    if not actor.is_system_admin:
+        raise Forbidden()
+    with transaction() as tx:
+        organisation = Organisation(**data)
+        tx.add(organisation)
+        flush_unique("单位编码已存在", "organisation_code_taken")
+        return organisation
+
+
+def list_service_areas(*, actor: Actor, community_id: int) -> sa.Select:
+    community = community_or_404(community_id)
+    policy.require(actor, "community.view", community)
+    return (
+        sa.select(ServiceArea)
+        .where(ServiceArea.community_id == community.id)
+        .order_by(ServiceArea.organisation_id)
+    )
+
+
+def set_service_area(
+    *, actor: Actor, community_id: int, organisation_id: int, building_ids: list[int] | None
+) -> ServiceArea | None:
+    """Say that an organisation serves this community: every building (`building_ids` empty), the
+    buildings listed, or no longer (`building_ids` null). Returns the area, or None once removed."""
+    with transaction() as tx:
+        community = community_or_404(community_id)
+        policy.require(actor, "community.manage_service_areas", community)
+        organisation = tx.get(Organisation, organisation_id)
+        if organisation is None:
+            raise NotFound("未找到该单位", code="organisation_not_found")
+        area = tx.scalar(
+            sa.select(ServiceArea).where(
+                ServiceArea.community_id == community.id,
+                ServiceArea.organisation_id == organisation.id,
+            )
+        )
+        if building_ids is None:
+            if area is None:
+                raise NotFound("该单位未服务本社区", code="service_area_not_found")
+            tx.delete(area)
+            return None
+        if area is None:
+            area = ServiceArea(community_id=community.id, organisation=organisation)
+            tx.add(area)
+        area.buildings = scoped_ids_or_404(Building, building_ids, community)
+        flush_unique("该单位已服务本社区", "service_area_exists")
+        return area

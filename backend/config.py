@@ -1,0 +1,101 @@
+"""Settings from the environment (and a `.env` file when present).
+
+Production refuses to start with a missing or default secret: a leaked default would let anyone
+sign tokens or read encrypted personal data.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# Public on purpose: usable only outside production, where `check_production_secrets` rejects them.
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production-use"
+DEV_JWT_SECRET_KEY = "dev-only-jwt-secret-key-not-for-production-use"
+DEV_FIELD_ENCRYPTION_KEY = "dev-only-field-encryption-key-not-for-production"
+
+APP_ENVS = ("development", "test", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a runnable application."""
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'gongzhi.db'}"
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment, then apply `overrides` (tests, scripts)."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    overrides = dict(overrides or {})
+    env = overrides.pop("APP_ENV", None) or os.environ.get("APP_ENV", "development")
+    if env not in APP_ENVS:
+        raise ConfigurationError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {env!r}")
+
+    secret_key = os.environ.get("SECRET_KEY") or ""
+    config = {
+        "APP_ENV": env,
+        "TESTING": env == "test",
+        "SECRET_KEY": secret_key or DEV_SECRET_KEY,
+        # JWT_SECRET_KEY falls back to SECRET_KEY, as the README says.
+        "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or secret_key or DEV_JWT_SECRET_KEY,
+        "FIELD_ENCRYPTION_KEY": os.environ.get("FIELD_ENCRYPTION_KEY") or DEV_FIELD_ENCRYPTION_KEY,
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or _default_database_url(),
+        "WECHAT_APPID": os.environ.get("WECHAT_APPID", "wx-dev-appid"),
+        "WECHAT_SECRET": os.environ.get("WECHAT_SECRET", "dev-wechat-secret"),
+        "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        "WECHAT_TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        # A request body past this answers 413 before any parsing.
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=30),
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_ERROR_MESSAGE_KEY": "message",
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCKOUT": timedelta(minutes=15),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Gongzhi 共治 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": "Backend of the Gongzhi WeChat mini-program and the staff API. "
+                "Every error answers `{code, status, message, errors}`.",
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+        "PROPAGATE_EXCEPTIONS": False,
+    }
+    config.update(overrides)
+    if config["APP_ENV"] == "production":
+        check_production_secrets(config)
+    return config
+
+
+def check_production_secrets(config: dict) -> None:
+    """Refuse to run production with a missing, default or short secret."""
+    defaults = {DEV_SECRET_KEY, DEV_JWT_SECRET_KEY, DEV_FIELD_ENCRYPTION_KEY}
+    problems = []
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY", "FIELD_ENCRYPTION_KEY"):
+        value = config.get(name) or ""
+        if value in defaults or len(value) < 32:
+            problems.append(name)
+    if problems:
+        raise ConfigurationError(
+            "production needs its own secrets of at least 32 characters: " + ", ".join(problems)
+        )

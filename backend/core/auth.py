@@ -1,0 +1,114 @@
+"""Who is calling: the Actor behind a JWT, and the roles they hold where.
+
+The accounts domain owns users and memberships and installs the loader that builds an Actor from
+a token (`install_actor_loader`); everything else asks `current_actor()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from flask_jwt_extended import JWTManager, get_current_user, verify_jwt_in_request
+
+from backend.core.errors import error_response
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    COMMITTEE = "committee"
+    GRID_WORKER = "grid_worker"
+    PROPERTY_STAFF = "property_staff"
+    PROFESSIONAL = "professional"
+    STREET_ADMIN = "street_admin"
+    SYSTEM_ADMIN = "system_admin"
+
+
+COMMUNITY_ROLES = (
+    Role.RESIDENT,
+    Role.COMMITTEE,
+    Role.GRID_WORKER,
+    Role.PROPERTY_STAFF,
+    Role.PROFESSIONAL,
+)
+
+
+class ScopedToRegion(Protocol):
+    id: int
+    region_path: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in user and the verified roles they hold, resolved once per request."""
+
+    user_id: int
+    display_name: str
+    is_system_admin: bool = False
+    community_roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
+    # Materialised paths ("/1/4/9/") of the regions this user administers as street_admin.
+    admin_region_paths: frozenset[str] = frozenset()
+    organisation_ids: frozenset[int] = frozenset()
+
+    def roles_in(self, community: ScopedToRegion) -> frozenset[Role]:
+        roles = set(self.community_roles.get(community.id, ()))
+        if any(community.region_path.startswith(path) for path in self.admin_region_paths):
+            roles.add(Role.STREET_ADMIN)
+        if self.is_system_admin:
+            roles.add(Role.SYSTEM_ADMIN)
+        return frozenset(roles)
+
+    def administers_region(self, region_path: str) -> bool:
+        return self.is_system_admin or any(
+            region_path.startswith(path) for path in self.admin_region_paths
+        )
+
+
+def current_actor() -> Actor:
+    """The Actor of the current request; the route must be `@jwt_required()`."""
+    return get_current_user()
+
+
+def optional_actor() -> Actor | None:
+    verify_jwt_in_request(optional=True)
+    return get_current_user()
+
+
+def install_actor_loader(jwt: JWTManager, load: Callable[[dict], Actor | None]) -> None:
+    @jwt.user_lookup_loader
+    def _load(_header, payload):
+        return load(payload)
+
+
+def install_token_errors(jwt: JWTManager) -> None:
+    """JWT failures answer in the API's error shape, in Chinese."""
+
+    @jwt.unauthorized_loader
+    def _missing(reason):
+        return error_response(401, "token_missing", "请先登录")
+
+    @jwt.invalid_token_loader
+    def _invalid(reason):
+        return error_response(401, "token_invalid", "登录凭证无效，请重新登录")
+
+    @jwt.expired_token_loader
+    def _expired(_header, _payload):
+        return error_response(401, "token_expired", "登录已过期，请刷新或重新登录")
+
+    @jwt.revoked_token_loader
+    def _revoked(_header, _payload):
+        return error_response(401, "token_revoked", "登录凭证已失效，请重新登录")
+
+    @jwt.needs_fresh_token_loader
+    def _not_fresh(_header, _payload):
+        return error_response(401, "token_not_fresh", "请重新登录后再试")
+
+    @jwt.user_lookup_error_loader
+    def _unknown_user(_header, _payload):
+        return error_response(401, "token_invalid", "登录凭证无效，请重新登录")
+
+    @jwt.token_verification_failed_loader
+    def _failed(_header, _payload):
+        return error_response(401, "token_invalid", "登录凭证无效，请重新登录")

@@ -1,0 +1,137 @@
+"""One error shape for the whole API: `{code, status, message, errors}`.
+
+`code` is a stable snake_case string clients may branch on; `message` is Simplified Chinese for the
+person holding the phone; `errors` carries field details (validation) or is empty.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import marshmallow as ma
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A use case could not be carried out; raised by services, answered by the error handler."""
+
+    status = 400
+    code = "bad_request"
+    message = "请求无效"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, errors=None):
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+        if code:
+            self.code = code
+        self.errors = errors or {}
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "validation_error"
+    message = "提交的数据有误"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    message = "请先登录"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    message = "您无权执行此操作"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    message = "未找到该资源"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    message = "操作与当前状态冲突"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too_many_requests"
+    message = "操作过于频繁，请稍后再试"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service_unavailable"
+    message = "服务暂时不可用，请稍后再试"
+
+
+# Werkzeug's HTTP errors, reached before our code runs (routing, body size, parsing).
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求格式错误"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "您无权执行此操作"),
+    404: ("not_found", "未找到该资源"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    409: ("conflict", "操作与当前状态冲突"),
+    413: ("payload_too_large", "提交的内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    422: ("validation_error", "提交的数据有误"),
+    428: ("precondition_required", "缺少前置条件"),
+    429: ("too_many_requests", "操作过于频繁，请稍后再试"),
+    500: ("internal_error", "服务器内部错误，请稍后再试"),
+    503: ("service_unavailable", "服务暂时不可用，请稍后再试"),
+}
+
+
+def error_body(status: int, code: str, message: str, errors=None) -> dict:
+    return {"code": code, "status": status, "message": message, "errors": errors or {}}
+
+
+def error_response(status: int, code: str, message: str, errors=None, headers=None):
+    response = jsonify(error_body(status, code, message, errors))
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class ErrorSchema(ma.Schema):
+    """The body of every non-2xx answer."""
+
+    code = ma.fields.String(
+        required=True, metadata={"description": "Stable snake_case code, e.g. `not_found`"}
+    )
+    status = ma.fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    message = ma.fields.String(required=True, metadata={"description": "简体中文说明"})
+    errors = ma.fields.Dict(metadata={"description": "Field errors, by location and field"})
+
+
+def handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    code, message = HTTP_ERRORS.get(status, ("http_error", "请求无法处理"))
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages") or {}
+    return error_response(status, code, message, errors, data.get("headers"))
+
+
+def handle_domain_error(error: DomainError):
+    return error_response(error.status, error.code, error.message, error.errors)
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    return error_response(500, "internal_error", "服务器内部错误，请稍后再试")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,26 @@
+"""Paging of SQLAlchemy 2.0 selects for `@blp.paginate(SelectPage)`.
+
+The view returns a `Select`; the page counts it and fetches one slice. Metadata goes to the
+`X-Pagination` header, so list bodies stay plain arrays.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_smorest import Page
+
+from backend.core.db import db
+
+
+class SelectPage(Page):
+    @property
+    def item_count(self) -> int:
+        counted = sa.select(sa.func.count()).select_from(self.collection.order_by(None).subquery())
+        return db.session.scalar(counted)
+
+    @property
+    def items(self) -> list:
+        window = self.collection.offset(self.page_params.first_item).limit(
+            self.page_params.page_size
+        )
+        return list(db.session.scalars(window))
