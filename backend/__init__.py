@@ -6,19 +6,30 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from backend.config import load_config
 from backend.core import docs
 from backend.core.crypto import configure_field_encryption
 from backend.core.errors import register_error_handlers
+from backend.core.schemas import Area
 from backend.extensions import api, db, jwt
 
 # The domains, in dependency order. Each exposes `blp` (routes) and may expose `init_app`.
 DOMAINS = ("communities", "accounts")
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in URLs: an id past the database's integer range is simply not found (404)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
+    app.url_map.converters["int"] = DatabaseId
     app.config.update(load_config(overrides))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -28,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     jwt.init_app(app)
     api.init_app(app)
     api.spec.options["security"] = [{"bearerAuth": []}]
+    api.register_field(Area, "string", "decimal")
     register_error_handlers(app)
     docs.init_app(app)
 

@@ -213,3 +213,28 @@ def build_world() -> World:
         pending_membership=pending_membership.id,
         grid_worker_membership=grid_worker_membership.id,
     )
+
+
+def url_values(world: World) -> dict:
+    """A value for each URL parameter of the API, all inside community `a`."""
+    return {
+        "community_id": world.a,
+        "building_id": world.building,
+        "unit_id": world.unit,
+        "household_id": world.household,
+        "grid_id": world.grid,
+        "facility_id": world.facility,
+        "organisation_id": world.property_company,
+        "membership_id": world.resident_membership,
+        "filename": "swagger-ui.css",
+    }
+
+
+def fill_url(rule: str, values: dict) -> str:
+    """Turn a Flask rule (or an OpenAPI path) into a URL with the given values."""
+    url = rule
+    for name, value in values.items():
+        for pattern in (f"<int:{name}>", f"<path:{name}>", f"<{name}>", f"{{{name}}}"):
+            url = url.replace(pattern, str(value))
+    assert "<" not in url and "{" not in url, f"no value for a parameter of {rule}"
+    return url

@@ -108,7 +108,7 @@ class HouseholdSchema(ma.Schema):
     unit_id = F.Integer()
     unit_name = F.Function(lambda h: h.unit.name)
     room = F.String()
-    exclusive_area = F.Decimal(places=2, as_string=True, allow_none=True)
+    exclusive_area = area(allow_none=True)
     owner_ref = F.String(allow_none=True)
 
 
@@ -175,7 +175,7 @@ class FacilitySchema(ma.Schema):
     kind = F.String()
     kind_label = F.Function(lambda facility: FACILITY_KINDS.get(facility.kind, facility.kind))
     name = F.String()
-    floor_area = F.Decimal(places=2, as_string=True, allow_none=True)
+    floor_area = area(allow_none=True)
     notes = F.String(allow_none=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from zoneinfo import available_timezones
 
 import marshmallow as ma
@@ -30,15 +31,29 @@ class TrimmedString(ma.fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-def area(**kwargs):
-    """Floor area in m², two decimals, as a string in JSON (exact, never a float)."""
-    return ma.fields.Decimal(
-        places=2,
-        as_string=True,
-        validate=validate.Range(min=0, min_inclusive=False, max=99999.99),
-        metadata={"example": "89.50"},
-        **kwargs,
-    )
+class Area(ma.fields.Decimal):
+    """Floor area in m², exact to two decimals, a string in JSON ("89.50"): never a float.
+
+    Documented as a decimal string (registered in create_app), so clients keep it exact too.
+    """
+
+    MAX = Decimal("99999.99")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"example": "89.50"})
+        super().__init__(places=2, as_string=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        area = super()._deserialize(value, attr, data, **kwargs)
+        if area is not None and not Decimal(0) < area <= self.MAX:
+            raise ma.ValidationError(f"must be more than 0 and at most {self.MAX} m².")
+        return area
+
+
+def area(**kwargs) -> Area:
+    return Area(**kwargs)
 
 
 def choice(options, **kwargs):
