@@ -10,7 +10,6 @@ from werkzeug.routing import IntegerConverter
 
 from backend.config import load_config
 from backend.core import docs
-from backend.core.crypto import configure_field_encryption
 from backend.core.errors import register_error_handlers
 from backend.core.schemas import Area
 from backend.extensions import api, db, jwt
@@ -34,10 +33,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
-    configure_field_encryption(app.config["FIELD_ENCRYPTION_KEY"])
     db.init_app(app)
     jwt.init_app(app)
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [docs.BodyErrorsPlugin()]})
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_field(Area, "string", "decimal")
     register_error_handlers(app)

@@ -47,6 +47,9 @@ def demo_load() -> None:
     """Load the demo street, communities and accounts (idempotent)."""
     from backend.demo import load_demo, print_accounts
 
+    if current_app.config["APP_ENV"] == "production":
+        # Demo accounts share a published password: never in production.
+        raise click.ClickException("demo data is refused in production")
     created = load_demo()
     click.echo("demo data loaded" if created else "demo data already present")
     print_accounts(click.echo)

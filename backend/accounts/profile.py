@@ -21,6 +21,7 @@ class Profile:
     is_system_admin: bool
     memberships: list
     roles: dict[str, list[str]]
+    administered_region_ids: list[int]
 
 
 @dataclass
@@ -72,4 +73,7 @@ def my_profile(*, actor: Actor) -> Profile:
             str(community_id): sorted(str(role) for role in roles)
             for community_id, roles in actor.community_roles.items()
         },
+        administered_region_ids=sorted(
+            m.region_id for m in memberships if m.status == "verified" and m.region_id
+        ),
     )

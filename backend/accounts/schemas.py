@@ -80,6 +80,9 @@ class MeSchema(ma.Schema):
         values=F.List(F.String()),
         metadata={"description": "Verified roles by community id"},
     )
+    administered_region_ids = F.List(
+        F.Integer(), metadata={"description": "Regions the user oversees as street_admin"}
+    )
 
 
 class ClaimSchema(StrictSchema):

@@ -91,7 +91,10 @@ class Building(Base, Timestamped):
     built_year: Mapped[int | None]
 
     units: Mapped[list[Unit]] = relationship(
-        back_populates="building", order_by="Unit.name", cascade="all, delete-orphan"
+        back_populates="building",
+        # natural order: 2单元 before 10单元
+        order_by="(func.length(Unit.name), Unit.name)",
+        cascade="all, delete-orphan",
     )
 
 

@@ -7,20 +7,14 @@ import hashlib
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
 
 _fernets: dict[str, Fernet] = {}
-_active_key: list[str] = []
-
-
-def configure_field_encryption(key: str) -> None:
-    """Called by create_app; the key may be any string, it is stretched to Fernet's 32 bytes."""
-    _active_key[:] = [key]
 
 
 def _fernet() -> Fernet:
-    if not _active_key:
-        raise RuntimeError("field encryption is not configured")
-    key = _active_key[0]
+    """The app's FIELD_ENCRYPTION_KEY (any string), stretched to Fernet's 32 bytes."""
+    key = current_app.config["FIELD_ENCRYPTION_KEY"]
     if key not in _fernets:
         digest = hashlib.sha256(key.encode()).digest()
         _fernets[key] = Fernet(base64.urlsafe_b64encode(digest))

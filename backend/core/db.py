@@ -104,7 +104,8 @@ class Database:
         self.engine = create_db_engine(url)
         self.session.remove()
         self.session.configure(bind=self.engine)
-        app.teardown_appcontext(self._remove_session)
+        if "gongzhi_db" not in app.extensions:
+            app.teardown_appcontext(self._remove_session)
         app.extensions["gongzhi_db"] = self
 
     def _remove_session(self, exc: BaseException | None = None) -> None:

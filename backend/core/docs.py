@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from apispec import BasePlugin
 from flask import Blueprint, Flask, send_from_directory
 from flask_smorest import Blueprint as SmorestBlueprint
 from swagger_ui_bundle import swagger_ui_path
@@ -44,3 +45,17 @@ def errors(*statuses: int):
         return view
 
     return decorate
+
+
+class BodyErrorsPlugin(BasePlugin):
+    """Every operation that reads a body may also answer 400 (broken JSON) and 413 (too large),
+    before any of our code runs; the document says so once, here, for all of them."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in (400, 413):
+                if status not in responses and str(status) not in responses:
+                    responses[str(status)] = HTTPStatus(status).name

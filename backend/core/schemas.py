@@ -47,6 +47,9 @@ class Area(ma.fields.Decimal):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         area = super()._deserialize(value, attr, data, **kwargs)
+        if area is not None and Decimal(str(value).strip()) != area:
+            # Areas decide legal thresholds: a third decimal is refused, never rounded away.
+            raise ma.ValidationError("must have at most two decimals.")
         if area is not None and not Decimal(0) < area <= self.MAX:
             raise ma.ValidationError(f"must be more than 0 and at most {self.MAX} m².")
         return area

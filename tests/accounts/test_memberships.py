@@ -230,3 +230,9 @@ def test_the_last_committee_member_cannot_be_removed(app, client, world, auth):
     response = client.delete(f"/api/v1/communities/{world.a}/staff/{membership_id}",
                              headers=auth(world.committee))
     assert (response.status_code, response.json["code"]) == (409, "last_committee_member")
+
+
+def test_a_street_admin_sees_the_regions_they_oversee(client, world, auth):
+    profile = me(client, auth(world.street_admin))
+    assert profile["administered_region_ids"] == [world.street_a]
+    assert profile["roles"] == {}

@@ -138,8 +138,10 @@ def import_households(*, actor: Actor, community_id: int, content: bytes) -> dic
                 summary["created"] += 1
             else:
                 summary["updated"] += 1
-            household.exclusive_area = row["exclusive_area"]
-            household.owner_ref = row["owner_ref"]
+            # A column the file does not have leaves the register's value alone.
+            for name in ("exclusive_area", "owner_ref"):
+                if name in row:
+                    setattr(household, name, row[name])
         return summary
 
 
@@ -202,20 +204,28 @@ def _parse_row(cells: list[str], positions: dict[str, int]) -> tuple[dict, list[
         elif len(value) > limit:
             problems.append(f"{name} is longer than {limit}")
         row[name] = value
-    area = cell("exclusive_area")
-    row["exclusive_area"] = None
-    if area:
-        try:
-            parsed = Decimal(area).quantize(Decimal("0.01"))
-            if not Decimal(0) < parsed <= MAX_AREA:
-                raise InvalidOperation
-            row["exclusive_area"] = parsed
-        except InvalidOperation:
-            problems.append("exclusive_area must be a positive number of m²")
-    owner_ref = cell("owner_ref")
-    if len(owner_ref) > 64:
-        problems.append("owner_ref is longer than 64")
-    row["owner_ref"] = owner_ref or None
+    if "exclusive_area" in positions:
+        row["exclusive_area"], problem = parse_area(cell("exclusive_area"))
+        if problem:
+            problems.append(problem)
+    if "owner_ref" in positions:
+        owner_ref = cell("owner_ref")
+        if len(owner_ref) > 64:
+            problems.append("owner_ref is longer than 64")
+        row["owner_ref"] = owner_ref or None
     return row, problems
+
+
+def parse_area(text: str) -> tuple[Decimal | None, str | None]:
+    """A register's area cell: blank, or m² above 0 with at most two decimals (never rounded)."""
+    if not text:
+        return None, None
+    try:
+        area = Decimal(text)
+        if not area.is_finite() or area.as_tuple().exponent < -2 or not 0 < area <= MAX_AREA:
+            raise InvalidOperation
+    except InvalidOperation:
+        return None, "exclusive_area must be m² above 0 with at most two decimals"
+    return area.quantize(Decimal("0.01")), None
 
 

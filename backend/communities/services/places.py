@@ -41,9 +41,9 @@ def create_region(*, actor: Actor, data: dict) -> Region:
             parent = tx.get(Region, data["parent_id"])
             if parent is None:
                 raise NotFound("未找到上级区域", code="parent_not_found")
-        expected = REGION_LEVELS[REGION_LEVELS.index(parent.level) + 1] if parent else "province"
         if parent and parent.level == REGION_LEVELS[-1]:
             raise InvalidInput("街道下不能再设区域", code="region_level")
+        expected = REGION_LEVELS[REGION_LEVELS.index(parent.level) + 1] if parent else "province"
         if data["level"] != expected:
             raise InvalidInput(f"该位置的区域层级应为 {expected}", code="region_level")
         region = Region(code=data["code"], name=data["name"], level=data["level"], parent=parent)
@@ -57,8 +57,13 @@ def list_communities(*, actor: Actor, filters: dict) -> sa.Select:
     """Communities to find one's home: search by community or street name, or by region."""
     query = sa.select(Community).join(Community.region).order_by(Community.code)
     if filters.get("q"):
-        pattern = f"%{filters['q']}%"
-        query = query.where(sa.or_(Community.name.ilike(pattern), Region.name.ilike(pattern)))
+        q = filters["q"]
+        query = query.where(
+            sa.or_(
+                Community.name.icontains(q, autoescape=True),
+                Region.name.icontains(q, autoescape=True),
+            )
+        )
     if filters.get("region_id") is not None:
         region = db_region(filters["region_id"])
         query = query.where(Region.path.startswith(region.path))
@@ -89,10 +94,10 @@ def create_community(*, actor: Actor, data: dict) -> Community:
     """
     with transaction() as tx:
         region = db_region(data["region_id"])
-        if region.level != "street":
-            raise InvalidInput("社区必须隶属于街道", code="not_a_street")
         if not actor.administers_region(region.path):
             raise Forbidden()
+        if region.level != "street":
+            raise InvalidInput("社区必须隶属于街道", code="not_a_street")
         community = Community(region=region, **{k: v for k, v in data.items() if k != "region_id"})
         tx.add(community)
         flush_unique("社区编码已存在", "community_code_taken")

@@ -129,7 +129,7 @@ def list_organisations(*, actor: Actor, filters: dict) -> sa.Select:
     if filters.get("kind"):
         query = query.where(Organisation.kind == filters["kind"])
     if filters.get("q"):
-        query = query.where(Organisation.name.ilike(f"%{filters['q']}%"))
+        query = query.where(Organisation.name.icontains(filters["q"], autoescape=True))
     return query
 
 
