@@ -86,7 +86,10 @@ class HouseholdInvitation(Base, Timestamped):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), index=True)
-    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    # A household removed from the register takes its unused letters with it.
+    household_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     expires_at: Mapped[datetime]

@@ -22,6 +22,7 @@ PAGE = {"page_size": 20, "max_page_size": 100}
 
 @auth_blp.route("/auth/wechat-login")
 class WechatLogin(MethodView):
+    @auth_blp.doc(security=[])
     @auth_blp.arguments(s.WechatLoginSchema)
     @auth_blp.response(200, s.TokenSchema)
     @errors(401, 403, 429, 503)
@@ -32,6 +33,7 @@ class WechatLogin(MethodView):
 
 @auth_blp.route("/auth/login")
 class PasswordLogin(MethodView):
+    @auth_blp.doc(security=[])
     @auth_blp.arguments(s.PasswordLoginSchema)
     @auth_blp.response(200, s.TokenSchema)
     @errors(401, 429)
@@ -65,6 +67,7 @@ class Logout(MethodView):
 
 @auth_blp.route("/auth/dev-login")
 class DevLogin(MethodView):
+    @auth_blp.doc(security=[])
     @auth_blp.arguments(s.DevLoginSchema)
     @auth_blp.response(200, s.TokenSchema)
     @errors(404)

@@ -95,6 +95,7 @@ class Building(Base, Timestamped):
         # natural order: 2单元 before 10单元
         order_by="(func.length(Unit.name), Unit.name)",
         cascade="all, delete-orphan",
+        lazy="selectin",
     )
 
 

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.communities.models import FACILITY_KINDS, ORGANISATION_KINDS, REGION_LEVELS
-from backend.core.schemas import TIMEZONES, StrictSchema, area, choice, ids, text
+from backend.core.schemas import StrictSchema, area, choice, ids, text, zone_name
 
 F = ma.fields
 
@@ -69,13 +69,13 @@ class CommunityCreateSchema(StrictSchema):
     code = text(32, required=True)
     name = text(100, required=True)
     region_id = F.Integer(required=True, validate=validate.Range(min=1))
-    timezone = choice(TIMEZONES, load_default="Asia/Shanghai")
+    timezone = zone_name(load_default="Asia/Shanghai")
     address = text(255, allow_none=True)
 
 
 class CommunityUpdateSchema(StrictSchema):
     name = text(100)
-    timezone = choice(TIMEZONES)
+    timezone = zone_name()
     address = text(255, allow_none=True)
 
 

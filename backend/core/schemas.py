@@ -71,4 +71,16 @@ def ids(**kwargs):
     )
 
 
-TIMEZONES = sorted(available_timezones())
+def zone_name(**kwargs):
+    """An IANA time zone name such as Asia/Shanghai (the community's local time)."""
+    return ma.fields.String(
+        validate=_known_timezone, metadata={"example": "Asia/Shanghai"}, **kwargs
+    )
+
+
+_TIMEZONES = frozenset(available_timezones())
+
+
+def _known_timezone(value: str) -> None:
+    if value not in _TIMEZONES:
+        raise ma.ValidationError("not a known time zone (IANA name such as Asia/Shanghai).")

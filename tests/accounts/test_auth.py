@@ -220,3 +220,32 @@ def test_dev_login_gives_tokens_for_a_demo_user(client, world):
     assert me.json["username"] == "resident"
     unknown = client.post("/api/v1/auth/dev-login", json={"username": "nobody"})
     assert (unknown.status_code, unknown.json["code"]) == (404, "user_not_found")
+
+
+def test_two_refreshes_with_one_token_at_once_rotate_it_once(app, client):
+    import threading
+
+    tokens = wechat_login(client, "leo").json
+    outcomes = []
+
+    def refresh():
+        with app.test_client() as own_client:
+            response = own_client.post("/api/v1/auth/refresh",
+                                       headers=bearer(tokens["refresh_token"]))
+            outcomes.append((response.status_code, response.json.get("code")))
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == sorted(
+        [(200, None), (401, "refresh_token_reused")], key=str
+    )
+
+
+def test_sign_in_endpoints_need_no_token_in_the_document(client):
+    spec = client.get("/openapi.json").json
+    for path in ("/api/v1/auth/wechat-login", "/api/v1/auth/login", "/api/v1/auth/dev-login"):
+        assert spec["paths"][path]["post"]["security"] == []
+    assert spec["security"] == [{"bearerAuth": []}]

@@ -236,3 +236,34 @@ def test_a_street_admin_sees_the_regions_they_oversee(client, world, auth):
     profile = me(client, auth(world.street_admin))
     assert profile["administered_region_ids"] == [world.street_a]
     assert profile["roles"] == {}
+
+
+def test_a_grid_worker_whose_role_is_taken_away_leaves_their_grids(client, world, auth):
+    grids_url = f"/api/v1/communities/{world.a}/grids"
+    assert client.get(grids_url, headers=auth(world.committee)).json[0]["worker_user_ids"] == [
+        world.grid_worker
+    ]
+    removed = client.delete(f"/api/v1/communities/{world.a}/staff/{world.grid_worker_membership}",
+                            headers=auth(world.committee))
+    assert removed.status_code == 204
+    assert client.get(grids_url, headers=auth(world.committee)).json[0]["worker_user_ids"] == []
+    assert client.get(grids_url, headers=auth(world.grid_worker)).status_code == 404
+
+
+def test_one_invitation_code_used_by_two_phones_at_once_verifies_one(app, client, world, auth):
+    code = invite(client, world, auth, world.free_household)
+    phones = [new_resident(client, "twin-a"), new_resident(client, "twin-b")]
+    statuses = []
+
+    def send(headers):
+        with app.test_client() as own_client:
+            response = claim(own_client, headers, world.a, invitation_code=code)
+            body = response.json
+            statuses.append((response.status_code, body.get("code") or body["status"]))
+
+    threads = [threading.Thread(target=send, args=(headers,)) for headers in phones]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [(201, "verified"), (422, "invitation_code_invalid")]

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts.models import HouseholdInvitation, Membership, User
 from backend.accounts.permissions import policy
 from backend.communities.models import Building, Community, Household, Unit
+from backend.communities.services.registers import release_grid_worker
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
@@ -329,6 +330,8 @@ def revoke_staff_role(*, actor: Actor, community: Community, membership_id: int)
             )
             if remaining <= 1:
                 raise Conflict("社区至少需要保留一名居委会成员", code="last_committee_member")
+        if membership.role == Role.GRID_WORKER:
+            release_grid_worker(community_id=community.id, user_id=membership.user_id)
         membership.status = "revoked"
         membership.decided_by_id = actor.user_id
         membership.decided_at = utcnow()

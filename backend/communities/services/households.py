@@ -80,7 +80,7 @@ def update_household(*, actor: Actor, community_id: int, household_id: int, chan
 
 def delete_household(*, actor: Actor, community_id: int, household_id: int) -> None:
     """Remove a household entered by mistake; 409 household_in_use once residents claimed it."""
-    from backend.accounts.models import HouseholdInvitation, Membership
+    from backend.accounts.models import Membership
 
     with transaction() as tx:
         community = community_or_404(community_id)
@@ -90,9 +90,6 @@ def delete_household(*, actor: Actor, community_id: int, household_id: int) -> N
             sa.select(Membership.id).where(Membership.household_id == household.id).limit(1)
         ):
             raise Conflict("已有居民认领该房屋，不能删除", code="household_in_use")
-        tx.execute(sa.delete(HouseholdInvitation).where(
-            HouseholdInvitation.household_id == household.id
-        ))
         tx.delete(household)
 
 

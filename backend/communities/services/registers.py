@@ -89,6 +89,19 @@ def delete_grid(*, actor: Actor, community_id: int, grid_id: int) -> None:
         tx.delete(scoped_or_404(Grid, grid_id, community))
 
 
+def release_grid_worker(*, community_id: int, user_id: int) -> None:
+    """Take a user off every grid of the community (their grid_worker role was taken away).
+
+    Called inside the caller's transaction, which has already checked who may do it.
+    """
+    grid_ids = sa.select(Grid.id).where(Grid.community_id == community_id)
+    db.session.execute(
+        sa.delete(GridWorker).where(
+            GridWorker.user_id == user_id, GridWorker.grid_id.in_(grid_ids)
+        )
+    )
+
+
 def list_facilities(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     community = community_or_404(community_id)
     policy.require(actor, "community.view", community)

@@ -1,8 +1,8 @@
 """foundation: places, households, accounts
 
-Revision ID: 6b0ac872772f
+Revision ID: a36940f56187
 Revises: (none)
-Created: 2026-11-21 10:06:05.173561
+Created: 2026-11-21 10:17:51.459765
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import backend.core.crypto
 import backend.core.db
 
-revision = '6b0ac872772f'
+revision = 'a36940f56187'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -248,7 +248,7 @@ def upgrade() -> None:
     sa.Column('updated_at', backend.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_household_invitations_community_id_communities')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_household_invitations_created_by_id_users')),
-    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_household_invitations_household_id_households')),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_household_invitations_household_id_households'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['used_by_id'], ['users.id'], name=op.f('fk_household_invitations_used_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_household_invitations')),
     sa.UniqueConstraint('code_hash', name=op.f('uq_household_invitations_code_hash'))
