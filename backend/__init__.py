@@ -5,16 +5,19 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from backend import cli
 from backend.config import load_config
 from backend.core import docs
 from backend.core.errors import register_error_handlers
 from backend.core.schemas import Area
 from backend.extensions import api, db, jwt
 
-# The domains, in dependency order. Each exposes `blp` (routes) and may expose `init_app`.
+# The domains, in dependency order. Each exposes `blueprints()` and may expose `init_app(app)`.
 DOMAINS = ("communities", "accounts")
 
 
@@ -41,16 +44,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     docs.init_app(app)
 
-    from importlib import import_module
-
     for name in DOMAINS:
         domain = import_module(f"backend.{name}")
         for blueprint in domain.blueprints():
             api.register_blueprint(blueprint, url_prefix="/api/v1")
         if hasattr(domain, "init_app"):
             domain.init_app(app)
-
-    from backend import cli
 
     cli.init_app(app)
     return app

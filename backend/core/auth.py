@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from flask_jwt_extended import JWTManager, get_current_user, verify_jwt_in_request
+from flask_jwt_extended import JWTManager, get_current_user
 
 from backend.core.errors import error_response
 
@@ -24,15 +24,6 @@ class Role(StrEnum):
     PROFESSIONAL = "professional"
     STREET_ADMIN = "street_admin"
     SYSTEM_ADMIN = "system_admin"
-
-
-COMMUNITY_ROLES = (
-    Role.RESIDENT,
-    Role.COMMITTEE,
-    Role.GRID_WORKER,
-    Role.PROPERTY_STAFF,
-    Role.PROFESSIONAL,
-)
 
 
 class ScopedToRegion(Protocol):
@@ -68,11 +59,6 @@ class Actor:
 
 def current_actor() -> Actor:
     """The Actor of the current request; the route must be `@jwt_required()`."""
-    return get_current_user()
-
-
-def optional_actor() -> Actor | None:
-    verify_jwt_in_request(optional=True)
     return get_current_user()
 
 

@@ -7,7 +7,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.communities.models import Community
+from backend.communities.models import Community, Region
 from backend.core.db import db
 from backend.core.errors import Conflict, NotFound
 
@@ -27,6 +27,13 @@ def community_or_404(community_id: int) -> Community:
     if community is None:
         raise NotFound("未找到该社区", code="community_not_found")
     return community
+
+
+def region_or_404(region_id: int) -> Region:
+    region = db.session.get(Region, region_id)
+    if region is None:
+        raise NotFound("未找到该区域", code="region_not_found")
+    return region
 
 
 def scoped_or_404(model: type[T], row_id: int, community: Community) -> T:

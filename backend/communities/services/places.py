@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from backend.communities.models import REGION_LEVELS, Building, Community, Household, Region, Unit
+from backend.communities.models import (
+    REGION_LEVELS,
+    Building,
+    Community,
+    Household,
+    Region,
+    Unit,
+    grid_buildings,
+    service_area_buildings,
+)
 from backend.communities.permissions import policy
 from backend.communities.services.common import (
     apply_changes,
     community_or_404,
     flush_unique,
+    region_or_404,
     scoped_or_404,
 )
 from backend.core.auth import Actor
-from backend.core.db import transaction
+from backend.core.db import db, transaction
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -65,18 +75,9 @@ def list_communities(*, actor: Actor, filters: dict) -> sa.Select:
             )
         )
     if filters.get("region_id") is not None:
-        region = db_region(filters["region_id"])
+        region = region_or_404(filters["region_id"])
         query = query.where(Region.path.startswith(region.path))
     return query
-
-
-def db_region(region_id: int) -> Region:
-    from backend.core.db import db
-
-    region = db.session.get(Region, region_id)
-    if region is None:
-        raise NotFound("未找到该区域", code="region_not_found")
-    return region
 
 
 def get_community(*, actor: Actor, community_id: int) -> Community:
@@ -93,7 +94,7 @@ def create_community(*, actor: Actor, data: dict) -> Community:
     409 community_code_taken.
     """
     with transaction() as tx:
-        region = db_region(data["region_id"])
+        region = region_or_404(data["region_id"])
         if not actor.administers_region(region.path):
             raise Forbidden()
         if region.level != "street":
@@ -167,9 +168,6 @@ def delete_building(*, actor: Actor, community_id: int, building_id: int) -> Non
 
 
 def _ensure_unreferenced_building(building: Building) -> None:
-    from backend.communities.models import grid_buildings, service_area_buildings
-    from backend.core.db import db
-
     for table in (grid_buildings, service_area_buildings):
         if db.session.execute(
             sa.select(table.c.building_id).where(table.c.building_id == building.id).limit(1)
