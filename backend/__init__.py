@@ -12,13 +12,14 @@ from werkzeug.routing import IntegerConverter
 
 from backend import cli
 from backend.config import load_config
-from backend.core import docs
+from backend.core import docs, idempotency, ratelimit
 from backend.core.errors import register_error_handlers
 from backend.core.schemas import Area
 from backend.extensions import api, db, jwt
 
-# The domains, in dependency order. Each exposes `blueprints()` and may expose `init_app(app)`.
-DOMAINS = ("communities", "accounts")
+# Platform services, then the domains, in dependency order. Each package exposes `blueprints()`
+# and may expose `init_app(app)`; its models are listed in backend/models.py.
+PACKAGES = ("core.wechat", "core.notifications", "core.audit", "communities", "accounts")
 
 
 class DatabaseId(IntegerConverter):
@@ -44,12 +45,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     docs.init_app(app)
 
-    for name in DOMAINS:
-        domain = import_module(f"backend.{name}")
-        for blueprint in domain.blueprints():
+    idempotency.init_app(app)
+    ratelimit.init_app(app)
+    for name in PACKAGES:
+        package = import_module(f"backend.{name}")
+        for blueprint in package.blueprints():
             api.register_blueprint(blueprint, url_prefix="/api/v1")
-        if hasattr(domain, "init_app"):
-            domain.init_app(app)
+        if hasattr(package, "init_app"):
+            package.init_app(app)
 
     cli.init_app(app)
     return app

@@ -1,9 +1,21 @@
-"""Every domain's models, imported in one place so the metadata is complete (Alembic, tests)."""
+"""Every model, imported in one place so the metadata is complete (Alembic, tests)."""
 
 from backend.accounts import models as accounts_models
 from backend.communities import models as communities_models
+from backend.core import idempotency
+from backend.core.audit import models as audit_models
 from backend.core.db import Base
+from backend.core.notifications import models as notifications_models
+from backend.core.wechat import models as wechat_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "communities_models", "metadata"]
+__all__ = [
+    "accounts_models",
+    "audit_models",
+    "communities_models",
+    "idempotency",
+    "metadata",
+    "notifications_models",
+    "wechat_models",
+]

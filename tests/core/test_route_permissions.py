@@ -195,6 +195,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/communities/<int:community_id>/staff/<int:membership_id>"): Case(
         COMMITTEE_OR_STREET, status=204, params=lambda w: {"membership_id": w.grid_worker_membership}
     ),
+    # -- WeChat callbacks and content checks
+    # -- notifications and subscriptions
+    # -- audit log
+    # -- personal data (consent, export, erasure, phone)
 }
 
 

@@ -2,4 +2,8 @@
 
 from backend.core.wechat.client import WechatClient, WechatSession, wechat_client
 
-__all__ = ["WechatClient", "WechatSession", "wechat_client"]
+__all__ = ["WechatClient", "WechatSession", "blueprints", "wechat_client"]
+
+
+def blueprints():
+    return []

@@ -1,0 +1,5 @@
+"""Platform service: notifications (see the README's architecture map)."""
+
+
+def blueprints():
+    return []

@@ -1,0 +1,5 @@
+"""Rate limits on sign-in, content creation and WeChat-backed endpoints."""
+
+
+def init_app(app) -> None:
+    pass

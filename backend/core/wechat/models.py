@@ -1,0 +1,1 @@
+"""Models of the WeChat client: the shared access token, media checks."""
