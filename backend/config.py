@@ -52,6 +52,21 @@ def load_config(overrides: dict | None = None) -> dict:
         "WECHAT_SECRET": os.environ.get("WECHAT_SECRET", "dev-wechat-secret"),
         "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        # Token configured for WeChat's message push (media check verdicts arrive there).
+        "WECHAT_PUSH_TOKEN": os.environ.get("WECHAT_PUSH_TOKEN", "dev-push-token"),
+        # formal | trial | developer: which build of the mini-program a message opens.
+        "WECHAT_MINIPROGRAM_STATE": os.environ.get("WECHAT_MINIPROGRAM_STATE", "formal"),
+        # Photos whose WeChat verdict has not come after this go to manual review.
+        "MEDIA_CHECK_REVIEW_AFTER": timedelta(minutes=30),
+        "OUTBOX_MAX_ATTEMPTS": 5,
+        "IDEMPOTENCY_TTL": timedelta(hours=24),
+        # Rate limits: memory by default (one process), Redis when REDIS_URL is set.
+        "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # A staff sign-in unused for this long must sign in again (MLPS level 2).
+        "STAFF_IDLE_TIMEOUT": timedelta(minutes=30),
+        # The privacy notice users accept; bump it when the notice changes.
+        "PRIVACY_NOTICE_VERSION": os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11"),
         # A request body past this answers 413 before any parsing.
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
