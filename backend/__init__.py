@@ -12,7 +12,8 @@ from werkzeug.routing import IntegerConverter
 
 from backend import cli
 from backend.config import load_config
-from backend.core import docs, idempotency, ratelimit
+from backend.core import docs, idempotency, ratelimit, request_context
+from backend.core import logging as logging_setup
 from backend.core.errors import register_error_handlers
 from backend.core.schemas import Area
 from backend.extensions import api, db, jwt
@@ -43,16 +44,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_field(Area, "string", "decimal")
     register_error_handlers(app)
+    request_context.init_app(app)
+    logging_setup.init_app(app)
     docs.init_app(app)
 
-    idempotency.init_app(app)
-    ratelimit.init_app(app)
     for name in PACKAGES:
         package = import_module(f"backend.{name}")
         for blueprint in package.blueprints():
             api.register_blueprint(blueprint, url_prefix="/api/v1")
         if hasattr(package, "init_app"):
             package.init_app(app)
+    # After the blueprints: the limits name endpoints. Limits first, so a flood is turned away
+    # before it writes idempotency records.
+    ratelimit.init_app(app)
+    idempotency.init_app(app)
 
     cli.init_app(app)
     return app

@@ -75,5 +75,7 @@ def users_create(**options) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, demo_cli, users_cli):
+    from backend.core.audit.cli import audit_cli
+
+    for group in (db_cli, demo_cli, users_cli, audit_cli):
         app.cli.add_command(group)

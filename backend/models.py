@@ -2,7 +2,7 @@
 
 from backend.accounts import models as accounts_models
 from backend.communities import models as communities_models
-from backend.core import idempotency
+from backend.core import idempotency, scheduler
 from backend.core.audit import models as audit_models
 from backend.core.db import Base
 from backend.core.notifications import models as notifications_models
@@ -17,5 +17,6 @@ __all__ = [
     "idempotency",
     "metadata",
     "notifications_models",
+    "scheduler",
     "wechat_models",
 ]

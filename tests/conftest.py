@@ -63,6 +63,8 @@ def app(database_url, fake_wechat):
             "WECHAT_SECRET": WECHAT_SECRET,
             "WECHAT_API_BASE": fake_wechat.url,
             "WECHAT_TIMEOUT_SECONDS": 0.5,
+            # Limits have their own tests (tests/core/test_ratelimit.py) on an app of their own.
+            "RATELIMIT_ENABLED": False,
         }
     )
 

@@ -49,12 +49,13 @@ def region(code: str, name: str, level: str, parent: Region | None = None) -> Re
     return row
 
 
-def user(username: str, *, system_admin: bool = False) -> User:
+def user(username: str, *, system_admin: bool = False, auditor: bool = False) -> User:
     row = User(
         username=username,
         password_hash=password_hash(),
         display_name=username,
         is_system_admin=system_admin,
+        is_auditor=auditor,
     )
     db.session.add(row)
     db.session.flush()
@@ -135,6 +136,7 @@ class World:
     professional: int
     street_admin: int
     system_admin: int
+    auditor: int
     outsider: int
     claimant: int
     resident_membership: int
@@ -189,6 +191,7 @@ def build_world() -> World:
     street_admin = user("street_admin")
     grant(street_admin, "street_admin", region_id=street_a.id)
     system_admin = user("system_admin", system_admin=True)
+    auditor = user("auditor", auditor=True)
     outsider = user("outsider")
     grant(outsider, "committee", community_id=b.id)
     b_resident = user("b_resident")
@@ -208,7 +211,8 @@ def build_world() -> World:
         b_facility=b_facility.id, b_membership=b_membership.id,
         resident=resident.id, committee=committee.id, grid_worker=grid_worker.id,
         property_staff=property_staff.id, professional=professional.id,
-        street_admin=street_admin.id, system_admin=system_admin.id, outsider=outsider.id,
+        street_admin=street_admin.id, system_admin=system_admin.id, auditor=auditor.id,
+        outsider=outsider.id,
         claimant=claimant.id, resident_membership=resident_membership.id,
         pending_membership=pending_membership.id,
         grid_worker_membership=grid_worker_membership.id,

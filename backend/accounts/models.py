@@ -12,7 +12,15 @@ from backend.core.db import Base, Timestamped
 
 RESIDENT_RELATIONS = {"owner": "业主", "tenant": "租户", "family": "家庭成员"}
 
-MEMBERSHIP_STATUSES = ("pending", "verified", "rejected", "revoked")
+# withdrawn: the claimant took a pending claim back (account erased).
+MEMBERSHIP_STATUSES = ("pending", "verified", "rejected", "revoked", "withdrawn")
+
+# Consents asked for separately (PIPL art. 29-30: sensitive data needs its own consent).
+CONSENT_KINDS = {
+    "privacy_notice": "隐私政策",
+    "precise_location": "精确位置信息",
+    "document_photos": "证件照片",
+}
 
 
 class User(Base, Timestamped):
@@ -24,10 +32,17 @@ class User(Base, Timestamped):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     display_name: Mapped[str] = mapped_column(sa.String(64), default="")
     is_system_admin: Mapped[bool] = mapped_column(default=False)
+    # Reads the audit log, nothing else (separation of duties with the system admin).
+    is_auditor: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # Bound through WeChat (getuserphonenumber); shown masked everywhere but in the export.
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    # Set when the user erased their account: the row stays, without identity, so ballots,
+    # tickets and audit entries keep pointing somewhere (see accounts/services/privacy.py).
+    erased_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", foreign_keys="Membership.user_id", order_by="Membership.id"
@@ -111,3 +126,21 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Staff password sign-ins end after STAFF_IDLE_TIMEOUT without a refresh (MLPS level 2).
+    idle_timeout_applies: Mapped[bool] = mapped_column(default=False)
+
+
+class Consent(Base):
+    """One consent given, and its withdrawal. History is kept: a withdrawal sets `withdrawn_at`,
+    a new grant is a new row, so we can show what the user had accepted at any moment."""
+
+    __tablename__ = "consents"
+    __table_args__ = (sa.Index("ix_consents_user_id_kind", "user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    # The privacy notice version the user read (PRIVACY_NOTICE_VERSION when they accepted).
+    version: Mapped[str] = mapped_column(sa.String(32))
+    granted_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]

@@ -11,6 +11,7 @@ from backend.accounts.models import Membership, User
 from backend.communities.models import Community, Household
 from backend.core.auth import Actor
 from backend.core.db import db
+from backend.core.masking import mask_phone
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Profile:
     memberships: list
     roles: dict[str, list[str]]
     administered_region_ids: list[int]
+    phone_masked: str | None = None
 
 
 @dataclass
@@ -76,4 +78,5 @@ def my_profile(*, actor: Actor) -> Profile:
         administered_region_ids=sorted(
             m.region_id for m in memberships if m.status == "verified" and m.region_id
         ),
+        phone_masked=mask_phone(user.phone),
     )

@@ -86,6 +86,77 @@ class Me(MethodView):
         """The caller: profile, memberships (with decisions) and verified roles"""
         return my_profile(actor=current_actor())
 
+    @blp.arguments(s.EraseSchema)
+    @blp.response(204)
+    @errors(401, 409)
+    def delete(self, data):
+        """Erase my account: personal data removed or anonymised, every sign-in ended
+
+        What the community's records need (a cast ballot, a ticket, the audit log) stays, pointing
+        to an anonymous "已注销用户". The only committee member of a community is refused (409).
+        """
+        services.erase_account(actor=current_actor())
+
+
+@blp.route("/me/consents")
+class MyConsents(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.response(200, s.ConsentsSchema)
+    @errors(401)
+    def get(self):
+        """My consents: one per kind, and whether I accepted the current privacy notice"""
+        return services.my_consents(actor=current_actor())
+
+    @blp.arguments(s.ConsentGrantSchema)
+    @blp.response(201, s.ConsentSchema)
+    @errors(401, 422)
+    def post(self, data):
+        """Give a consent (the privacy notice must be the current version)"""
+        return services.grant_consent(
+            actor=current_actor(), kind=data["kind"], version=data.get("version")
+        )
+
+
+@blp.route("/me/consents/<kind>")
+class MyConsent(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.response(204)
+    @errors(401, 404)
+    def delete(self, kind):
+        """Withdraw a consent (withdrawing the privacy notice also unbinds the phone number)"""
+        services.withdraw_consent(actor=current_actor(), kind=kind)
+
+
+@blp.route("/me/phone")
+class MyPhone(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(s.PhoneBindSchema)
+    @blp.response(200, s.PhoneSchema)
+    @errors(401, 403, 422, 503)
+    def post(self, data):
+        """Bind the phone number shared through WeChat's getPhoneNumber (shown masked)"""
+        return services.bind_phone(actor=current_actor(), code=data["code"])
+
+    @blp.response(204)
+    @errors(401)
+    def delete(self):
+        """Unbind my phone number"""
+        services.unbind_phone(actor=current_actor())
+
+
+@blp.route("/me/export")
+class MyExport(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.response(200, s.ExportSchema)
+    @errors(401)
+    def get(self):
+        """Everything we hold about me, as JSON (the phone number in full, no session key)"""
+        return services.export_my_data(actor=current_actor())
+
 
 @blp.route("/communities/<int:community_id>/memberships")
 class Memberships(MethodView):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.accounts.models import MEMBERSHIP_STATUSES, RESIDENT_RELATIONS
+from backend.accounts.models import CONSENT_KINDS, MEMBERSHIP_STATUSES, RESIDENT_RELATIONS
 from backend.accounts.services.memberships import STAFF_ROLES
 from backend.core.schemas import StrictSchema, choice, ids, text
 
@@ -83,6 +83,9 @@ class MeSchema(ma.Schema):
     administered_region_ids = F.List(
         F.Integer(), metadata={"description": "Regions the user oversees as street_admin"}
     )
+    phone_masked = F.String(
+        allow_none=True, metadata={"description": "The bound phone number, masked: 138****0000"}
+    )
 
 
 class ClaimSchema(StrictSchema):
@@ -135,4 +138,131 @@ class StaffGrantSchema(StrictSchema):
     password = F.String(
         validate=validate.Length(min=8, max=128),
         metadata={"description": "Only to create a new staff account"},
+    )
+
+
+# -- personal data: consents, phone, export, erasure
+
+
+class ConsentGrantSchema(StrictSchema):
+    kind = choice(CONSENT_KINDS, required=True)
+    version = text(
+        32,
+        metadata={
+            "description": "The privacy notice version the user read; required for "
+            "privacy_notice and must be the current one",
+            "example": "2026-11",
+        },
+    )
+
+
+class ConsentSchema(ma.Schema):
+    id = F.Integer()
+    kind = F.String()
+    label = F.Function(lambda consent: CONSENT_KINDS[consent.kind])
+    version = F.String()
+    granted_at = F.DateTime()
+    withdrawn_at = F.DateTime(allow_none=True)
+
+
+class ConsentStateSchema(ma.Schema):
+    kind = F.String()
+    label = F.String()
+    granted = F.Boolean()
+    version = F.String(allow_none=True)
+    granted_at = F.DateTime(allow_none=True)
+
+
+class ConsentsSchema(ma.Schema):
+    notice_version = F.String(metadata={"description": "The privacy notice in force"})
+    notice_accepted_is_current = F.Boolean(
+        metadata={"description": "False: show the new privacy notice and ask again"}
+    )
+    consents = F.List(F.Nested(ConsentStateSchema))
+
+
+class PhoneBindSchema(StrictSchema):
+    code = text(128, required=True, metadata={"description": "The code of getPhoneNumber"})
+
+
+class PhoneSchema(ma.Schema):
+    bound = F.Boolean()
+    phone_masked = F.String(allow_none=True, metadata={"example": "138****0000"})
+
+
+class EraseSchema(StrictSchema):
+    confirm = F.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="must be true to erase the account."),
+        metadata={"description": "Must be true: erasure cannot be undone"},
+    )
+
+
+class ExportProfileSchema(ma.Schema):
+    id = F.Integer()
+    username = F.String(allow_none=True)
+    display_name = F.String()
+    phone = F.String(
+        allow_none=True,
+        metadata={"description": "In full: the export is the one place it is not masked"},
+    )
+    is_system_admin = F.Boolean()
+    created_at = F.DateTime()
+    last_login_at = F.DateTime(allow_none=True)
+
+
+class ExportWechatSchema(ma.Schema):
+    appid = F.String()
+    openid = F.String()
+    unionid = F.String(allow_none=True)
+    created_at = F.DateTime()
+
+
+class ExportSignInSchema(ma.Schema):
+    signed_in_at = F.DateTime()
+    last_refreshed_at = F.DateTime()
+    expires_at = F.DateTime()
+    ended_at = F.DateTime(allow_none=True, metadata={"description": "Signed out or revoked"})
+
+
+class ExportNotificationSchema(ma.Schema):
+    id = F.Integer()
+    community_id = F.Integer(allow_none=True)
+    kind = F.String()
+    title = F.String()
+    body = F.String()
+    link = F.String(allow_none=True)
+    read_at = F.DateTime(allow_none=True)
+    created_at = F.DateTime()
+
+
+class ExportSubscriptionSchema(ma.Schema):
+    template_id = F.String()
+    credits = F.Integer(metadata={"description": "Subscribe messages the user still allows"})
+    updated_at = F.DateTime()
+
+
+class ExportActivitySchema(ma.Schema):
+    at = F.DateTime()
+    action = F.String()
+    target_type = F.String()
+    target_id = F.String(allow_none=True)
+    result = F.String()
+    client_ip = F.String(allow_none=True)
+
+
+class ExportSchema(ma.Schema):
+    """Everything we hold about the caller. Never in it: the WeChat session key and tokens."""
+
+    exported_at = F.DateTime()
+    privacy_notice_version = F.String()
+    profile = F.Nested(ExportProfileSchema)
+    wechat_identities = F.List(F.Nested(ExportWechatSchema))
+    memberships = F.List(F.Nested(MyMembershipSchema))
+    consents = F.List(F.Nested(ConsentSchema), metadata={"description": "Full history"})
+    sign_ins = F.List(F.Nested(ExportSignInSchema))
+    notifications = F.List(F.Nested(ExportNotificationSchema))
+    subscriptions = F.List(F.Nested(ExportSubscriptionSchema))
+    activity = F.List(
+        F.Nested(ExportActivitySchema), metadata={"description": "The caller's audit entries"}
     )

@@ -24,6 +24,8 @@ class Role(StrEnum):
     PROFESSIONAL = "professional"
     STREET_ADMIN = "street_admin"
     SYSTEM_ADMIN = "system_admin"
+    # Reads the audit log and nothing else; the system admin cannot read it (MLPS level 2).
+    AUDITOR = "auditor"
 
 
 class ScopedToRegion(Protocol):
@@ -38,6 +40,7 @@ class Actor:
     user_id: int
     display_name: str
     is_system_admin: bool = False
+    is_auditor: bool = False
     community_roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
     # Materialised paths ("/1/4/9/") of the regions this user administers as street_admin.
     admin_region_paths: frozenset[str] = frozenset()
@@ -49,6 +52,8 @@ class Actor:
             roles.add(Role.STREET_ADMIN)
         if self.is_system_admin:
             roles.add(Role.SYSTEM_ADMIN)
+        if self.is_auditor:
+            roles.add(Role.AUDITOR)
         return frozenset(roles)
 
     def administers_region(self, region_path: str) -> bool:

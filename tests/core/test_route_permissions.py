@@ -22,12 +22,13 @@ ROLES = (
     "professional",
     "street_admin",
     "system_admin",
+    "auditor",  # reads the audit log and nothing else: 403 on every other community route
 )
 ACTORS = (*ROLES, "outsider", "anonymous")  # outsider: committee of another street's community
 SIGNED_IN = frozenset(ROLES) | {"outsider"}
 MANAGERS = frozenset({"committee", "system_admin"})
 COMMITTEE_OR_STREET = MANAGERS | {"street_admin"}
-STAFF_READERS = frozenset(ROLES) - {"resident"}
+STAFF_READERS = frozenset(ROLES) - {"resident", "auditor"}
 HOUSEHOLD_READERS = COMMITTEE_OR_STREET | {"grid_worker"}
 PUBLIC = frozenset(ACTORS)
 
@@ -196,9 +197,53 @@ CASES: dict[tuple[str, str], Case] = {
         COMMITTEE_OR_STREET, status=204, params=lambda w: {"membership_id": w.grid_worker_membership}
     ),
     # -- WeChat callbacks and content checks
+    # WeChat's push signs its requests, not a user: without its signature every caller gets 403
+    # (signed pushes are tested in tests/core/wechat/test_media.py).
+    ("GET", "/api/v1/wechat/push"): Case(PUBLIC, status=403, community_scoped=False),
+    ("POST", "/api/v1/wechat/push"): Case(PUBLIC, status=403, community_scoped=False),
     # -- notifications and subscriptions
+    ("GET", "/api/v1/me/notifications"): Case(SIGNED_IN, community_scoped=False),
+    ("GET", "/api/v1/me/notifications/unread-count"): Case(SIGNED_IN, community_scoped=False),
+    # The resident's own notification; to anyone else it does not exist.
+    ("POST", "/api/v1/me/notifications/<int:notification_id>/read"): Case(
+        frozenset({"resident"}),
+        params=lambda w: {"notification_id": _residents_notification(w)},
+        community_scoped=False,
+        extra={"denied": 404},
+    ),
+    ("POST", "/api/v1/me/notifications/read-all"): Case(SIGNED_IN, community_scoped=False),
+    ("GET", "/api/v1/me/subscriptions"): Case(SIGNED_IN, community_scoped=False),
+    ("POST", "/api/v1/me/subscriptions"): Case(
+        SIGNED_IN, body={"template_ids": ["tpl-walk"]}, community_scoped=False
+    ),
+    ("GET", "/api/v1/communities/<int:community_id>/outbox"): Case(COMMITTEE_OR_STREET),
     # -- audit log
+    ("GET", "/api/v1/communities/<int:community_id>/audit"): Case(
+        frozenset({"auditor", "street_admin"})  # not the system admin: separation of duties
+    ),
+    ("GET", "/api/v1/communities/<int:community_id>/audit/head"): Case(frozenset(ROLES)),
+    ("GET", "/api/v1/audit/system"): Case(frozenset({"auditor"}), community_scoped=False),
     # -- personal data (consent, export, erasure, phone)
+    ("GET", "/api/v1/me/consents"): Case(SIGNED_IN, community_scoped=False),
+    ("POST", "/api/v1/me/consents"): Case(
+        SIGNED_IN, status=201, body={"kind": "precise_location"}, community_scoped=False
+    ),
+    ("DELETE", "/api/v1/me/consents/<kind>"): Case(
+        SIGNED_IN, status=204, params=lambda w: _everyone_consents(w, "precise_location"),
+        community_scoped=False,
+    ),
+    ("POST", "/api/v1/me/phone"): Case(
+        SIGNED_IN,
+        body=lambda w: _everyone_consents(w, "privacy_notice") and {"code": "phone-13800000000"},
+        community_scoped=False,
+    ),
+    ("DELETE", "/api/v1/me/phone"): Case(SIGNED_IN, status=204, community_scoped=False),
+    ("GET", "/api/v1/me/export"): Case(SIGNED_IN, community_scoped=False),
+    # Each community gets a second committee member: the last one may not erase themselves.
+    ("DELETE", "/api/v1/me"): Case(
+        SIGNED_IN, status=204, body=lambda w: _second_committee(w) or {"confirm": True},
+        community_scoped=False,
+    ),
 }
 
 
@@ -229,6 +274,39 @@ def _room_in_spare_unit(world):
     db.session.commit()
 
 
+def _residents_notification(world):
+    from backend.core.db import db
+    from backend.core.notifications.services import notify
+
+    [row] = notify(user_ids=[world.resident], kind="walk", title="通知", body="内容")
+    db.session.commit()
+    return row.id
+
+
+def _everyone_consents(world, kind):
+    """Every user of the world consents to `kind` (the current notice version)."""
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from backend.accounts.models import Consent, User
+    from backend.core.db import db, utcnow
+
+    version = current_app.config["PRIVACY_NOTICE_VERSION"]
+    for user_id in db.session.scalars(sa.select(User.id)):
+        db.session.add(Consent(user_id=user_id, kind=kind, version=version, granted_at=utcnow()))
+    db.session.commit()
+    return {"kind": kind}
+
+
+def _second_committee(world):
+    from backend.core.db import db
+    from tests.factories import grant, user
+
+    for community_id in (world.a, world.b):
+        grant(user(f"committee_{community_id}"), "committee", community_id=community_id)
+    db.session.commit()
+
+
 def _route_methods(app):
     for rule in app.url_map.iter_rules():
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -246,6 +324,8 @@ def _expected(case: Case, actor: str) -> int:
         return case.status
     if actor == "anonymous":
         return 401
+    if "denied" in case.extra:  # another user's own row: not found for everyone else
+        return case.extra["denied"]
     if case.allowed == frozenset():  # refresh with an access token
         return 401
     if case.community_scoped and actor == "outsider":

@@ -18,6 +18,7 @@ from backend.accounts.models import HouseholdInvitation, Membership, User
 from backend.accounts.permissions import policy
 from backend.communities.models import Building, Community, Household, Unit
 from backend.communities.services.registers import release_grid_worker
+from backend.core.audit import services as audit
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
@@ -139,6 +140,8 @@ def claim_household(*, actor: Actor, community: Community, data: dict) -> Member
             tx.flush()
         except IntegrityError:
             raise Conflict("您已申请或已认证该房屋", code="membership_exists") from None
+        if membership.verified_by_invitation:
+            _audit_membership(actor, community, membership, "membership.verify", by="invitation")
         return membership
 
 
@@ -175,12 +178,32 @@ def _decide(actor: Actor, community: Community, membership_id: int, expected: st
     return membership
 
 
+def _audit_membership(
+    actor: Actor, community: Community, membership: Membership, action: str, **details
+) -> None:
+    # Decision reasons are free text (names, circumstances): they stay out of the log.
+    audit.record(
+        action=action,
+        community=community,
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        details={
+            "user_id": membership.user_id,
+            "role": str(membership.role),
+            "household_id": membership.household_id,
+            **details,
+        },
+    )
+
+
 def verify_membership(*, actor: Actor, community: Community, membership_id: int) -> Membership:
     """The committee confirms a pending claim. 409 membership_state unless pending."""
     with transaction():
         membership = _decide(actor, community, membership_id, "pending")
         membership.status = "verified"
         membership.decision_reason = None
+        _audit_membership(actor, community, membership, "membership.verify", by="committee")
         return membership
 
 
@@ -192,6 +215,7 @@ def reject_membership(
         membership = _decide(actor, community, membership_id, "pending")
         membership.status = "rejected"
         membership.decision_reason = reason
+        _audit_membership(actor, community, membership, "membership.reject")
         return membership
 
 
@@ -203,6 +227,7 @@ def revoke_membership(
         membership = _decide(actor, community, membership_id, "verified")
         membership.status = "revoked"
         membership.decision_reason = reason
+        _audit_membership(actor, community, membership, "membership.revoke")
         return membership
 
 
@@ -276,6 +301,7 @@ def grant_staff_role(*, actor: Actor, community: Community, data: dict) -> Membe
     policy.require(actor, "membership.staff_manage", community)
     with transaction() as tx:
         user = tx.scalar(sa.select(User).where(User.username == data["username"]))
+        created = user is None
         if user is None:
             if not data.get("password"):
                 raise NotFound("没有这个用户；新建账号请同时提供密码", code="user_not_found")
@@ -309,6 +335,7 @@ def grant_staff_role(*, actor: Actor, community: Community, data: dict) -> Membe
             tx.flush()
         except IntegrityError:
             raise Conflict("该用户已担任此角色", code="role_held") from None
+        _audit_membership(actor, community, membership, "staff.grant", account_created=created)
         return membership
 
 
@@ -335,4 +362,5 @@ def revoke_staff_role(*, actor: Actor, community: Community, membership_id: int)
         membership.status = "revoked"
         membership.decided_by_id = actor.user_id
         membership.decided_at = utcnow()
+        _audit_membership(actor, community, membership, "staff.revoke")
         return membership

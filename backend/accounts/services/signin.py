@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from backend.accounts.models import Membership, RefreshToken, User, WechatIdentity
 from backend.communities.models import Community, Region, ServiceArea
+from backend.core.audit import services as audit
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
@@ -40,8 +41,9 @@ class TokenPair:
         return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
 
 
-def _issue(user: User, family_id: str | None = None) -> TokenPair:
-    """Mint an access and a refresh token in `family_id` (a new family: a new sign-in)."""
+def _issue(user: User, family_id: str | None = None, *, idle_timeout: bool = False) -> TokenPair:
+    """Mint an access and a refresh token in `family_id` (a new family: a new sign-in).
+    `idle_timeout`: the family ends after STAFF_IDLE_TIMEOUT without a refresh (staff)."""
     family_id = family_id or str(uuid.uuid4())
     claims = {"fam": family_id}
     identity = str(user.id)
@@ -54,6 +56,7 @@ def _issue(user: User, family_id: str | None = None) -> TokenPair:
             user_id=user.id,
             issued_at=datetime.fromtimestamp(decoded["iat"], UTC),
             expires_at=datetime.fromtimestamp(decoded["exp"], UTC),
+            idle_timeout_applies=idle_timeout,
         )
     )
     access = create_access_token(identity=identity, additional_claims=claims)
@@ -99,6 +102,7 @@ def wechat_login(*, code: str) -> TokenPair:
                     identity.unionid = session.unionid
                 user.last_login_at = utcnow()
                 tokens = _issue(user)
+                _audit_login(user, "wechat", created=created)
             return TokenPair(tokens.access_token, tokens.refresh_token, user, created=created)
         except IntegrityError:
             # The same first sign-in arrived twice at once; the other request created the user.
@@ -119,22 +123,35 @@ def password_login(*, username: str, password: str) -> TokenPair:
         user = tx.scalar(sa.select(User).where(User.username == username))
         if user is None or not user.password_hash:
             check_password_hash(_DUMMY_HASH, password)
+            _login_refused(None, "unknown_user")
             raise Unauthorized("用户名或密码错误", code="invalid_credentials")
         if user.locked_until and user.locked_until > now:
+            _login_refused(user, "locked")
             raise TooManyRequests("密码错误次数过多，账号已暂时锁定，请稍后再试", code="account_locked")
         if not check_password_hash(user.password_hash, password):
             user.failed_logins += 1
-            if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+            locks = user.failed_logins >= config["LOGIN_MAX_FAILURES"]
+            if locks:
                 user.locked_until = now + config["LOGIN_LOCKOUT"]
                 user.failed_logins = 0
+            audit.record(
+                action="auth.login_failed",
+                target_type="user",
+                target_id=user.id,
+                result="failed",
+                details={"reason": "wrong_password", "account_locked": locks},
+            )
             tx.commit()
             raise Unauthorized("用户名或密码错误", code="invalid_credentials")
         if not user.is_active:
+            _login_refused(user, "disabled")
             raise Unauthorized("该账号已停用", code="account_disabled")
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
-        return _issue(user)
+        tokens = _issue(user, idle_timeout=True)
+        _audit_login(user, "password")
+        return tokens
 
 
 def dev_login(*, username: str) -> TokenPair:
@@ -145,7 +162,9 @@ def dev_login(*, username: str) -> TokenPair:
         user = tx.scalar(sa.select(User).where(User.username == username))
         if user is None or not user.is_active:
             raise NotFound("没有这个演示用户", code="user_not_found")
-        return _issue(user)
+        tokens = _issue(user)
+        _audit_login(user, "dev")
+        return tokens
 
 
 def refresh_tokens(*, jti: str, user_id: int) -> TokenPair:
@@ -157,6 +176,11 @@ def refresh_tokens(*, jti: str, user_id: int) -> TokenPair:
             raise Unauthorized("登录凭证无效，请重新登录", code="token_invalid")
         if token.revoked_at is not None:
             raise Unauthorized("登录凭证已失效，请重新登录", code="token_revoked")
+        if token.idle_timeout_applies and _idle(token.family_id, now):
+            _revoke_family(token.family_id, now)
+            _audit_refused_refresh(user_id, "auth.session_idle")
+            tx.commit()
+            raise Unauthorized("长时间未操作，已退出登录，请重新登录", code="session_idle")
         # Atomic claim: of two requests presenting the same token, exactly one rotates it.
         claimed = tx.execute(
             sa.update(RefreshToken)
@@ -165,12 +189,13 @@ def refresh_tokens(*, jti: str, user_id: int) -> TokenPair:
         ).rowcount
         if claimed != 1:
             _revoke_family(token.family_id, now)
+            _audit_refused_refresh(user_id, "auth.refresh_reused")
             tx.commit()
             raise Unauthorized("检测到登录凭证被重复使用，已强制下线", code="refresh_token_reused")
         user = tx.get(User, user_id)
         if user is None or not user.is_active:
             raise Unauthorized("该账号已停用", code="account_disabled")
-        return _issue(user, family_id=token.family_id)
+        return _issue(user, family_id=token.family_id, idle_timeout=token.idle_timeout_applies)
 
 
 def logout(*, family_id: str | None, jti: str) -> None:
@@ -182,6 +207,62 @@ def logout(*, family_id: str | None, jti: str) -> None:
             family_id = token.family_id if token else None
         if family_id:
             _revoke_family(family_id, utcnow())
+            owner = tx.scalar(
+                sa.select(RefreshToken.user_id).where(RefreshToken.family_id == family_id).limit(1)
+            )
+            if owner is not None:
+                audit.record(
+                    action="auth.logout", actor_user_id=owner, target_type="user", target_id=owner
+                )
+
+
+def _idle(family_id: str, now: datetime) -> bool:
+    """Whether the sign-in went unused past STAFF_IDLE_TIMEOUT. Activity is a refresh: access
+    tokens expire well within the timeout, so a client in use refreshes in time."""
+    last_issued = db.session.scalar(
+        sa.select(sa.func.max(RefreshToken.issued_at)).where(RefreshToken.family_id == family_id)
+    )
+    return now - last_issued > current_app.config["STAFF_IDLE_TIMEOUT"]
+
+
+def _platform_role(user: User) -> str | None:
+    if user.is_system_admin:
+        return str(Role.SYSTEM_ADMIN)
+    if user.is_auditor:
+        return str(Role.AUDITOR)
+    return None
+
+
+def _audit_login(user: User, method: str, **details) -> None:
+    audit.record(
+        action="auth.login",
+        actor_user_id=user.id,
+        actor_role=_platform_role(user),
+        target_type="user",
+        target_id=user.id,
+        details={"method": method, **details},
+    )
+
+
+def _login_refused(user: User | None, reason: str) -> None:
+    # The sign-in's transaction rolls back; its audit entry must stay.
+    audit.record_now(
+        action="auth.login_failed",
+        target_type="user",
+        target_id=user.id if user else None,
+        result="denied" if reason == "locked" else "failed",
+        details={"reason": reason},
+    )
+
+
+def _audit_refused_refresh(user_id: int, action: str) -> None:
+    audit.record(
+        action=action,
+        actor_user_id=user_id,
+        target_type="user",
+        target_id=user_id,
+        result="denied",
+    )
 
 
 def _revoke_family(family_id: str, now: datetime) -> None:
@@ -245,6 +326,7 @@ def load_actor(payload: dict) -> Actor | None:
         user_id=user.id,
         display_name=user.display_name,
         is_system_admin=user.is_system_admin,
+        is_auditor=user.is_auditor,
         community_roles={cid: frozenset(roles) for cid, roles in community_roles.items()},
         admin_region_paths=region_paths,
         organisation_ids=frozenset(organisation_ids),
@@ -275,10 +357,12 @@ def create_user(
             password_hash=hash_password(password),
             display_name=display_name or username,
             is_system_admin=role == Role.SYSTEM_ADMIN,
+            is_auditor=role == Role.AUDITOR,
         )
         tx.add(user)
         tx.flush()
-        if role == Role.SYSTEM_ADMIN:
+        if role in (Role.SYSTEM_ADMIN, Role.AUDITOR):
+            _audit_user_created(user, role)
             return user
         scope: dict = {}
         if role == Role.STREET_ADMIN:
@@ -310,4 +394,16 @@ def create_user(
                 **scope,
             )
         )
+        _audit_user_created(user, role, **scope)
         return user
+
+
+def _audit_user_created(user: User, role: str, **scope) -> None:
+    # An operator at the shell: no actor, no request. A community role goes to its chain.
+    audit.record(
+        action="user.create",
+        chain_community_id=scope.get("community_id"),
+        target_type="user",
+        target_id=user.id,
+        details={"role": str(role), "via": "cli", **scope},
+    )

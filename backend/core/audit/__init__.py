@@ -1,5 +1,7 @@
-"""Platform service: audit (see the README's architecture map)."""
+"""Platform service: the audit log, hash-chained per community (see services.py)."""
 
 
 def blueprints():
-    return []
+    from backend.core.audit.routes import blp
+
+    return [blp]

@@ -1,5 +1,8 @@
-"""Platform service: notifications (see the README's architecture map)."""
+"""Platform service: notifications. Domains tell users things through `services.notify`; the
+inbox and the WeChat outbox live here (see the README's architecture map)."""
 
 
 def blueprints():
-    return []
+    from backend.core.notifications.routes import blp
+
+    return [blp]

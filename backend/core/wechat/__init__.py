@@ -1,9 +1,30 @@
-"""Our own client of the WeChat server API (requests-based); see `client.py`."""
+"""Our own client of the WeChat server API (requests-based); see `client.py`.
 
-from backend.core.wechat.client import WechatClient, WechatSession, wechat_client
+Also here: the text check every domain calls (`content.py`), photo checks (`media.py`),
+subscribe-message data fitting (`templates.py`) and WeChat's message push (`routes.py`).
+"""
 
-__all__ = ["WechatClient", "WechatSession", "blueprints", "wechat_client"]
+from backend.core.wechat.client import (
+    Scene,
+    SubscriptionRefused,
+    TemplateDataInvalid,
+    WechatClient,
+    WechatSession,
+    wechat_client,
+)
+
+__all__ = [
+    "Scene",
+    "SubscriptionRefused",
+    "TemplateDataInvalid",
+    "WechatClient",
+    "WechatSession",
+    "blueprints",
+    "wechat_client",
+]
 
 
 def blueprints():
-    return []
+    from backend.core.wechat.routes import blp
+
+    return [blp]

@@ -1,0 +1,387 @@
+"""Personal data (PIPL): consents, the phone number, the export and the erasure of an account.
+
+Consents are kept as history: a grant is a row, a withdrawal dates it. Precise location and
+photos of documents are sensitive personal information and need their own consent (PIPL art. 29),
+which other domains check with `require_consent` before collecting them.
+
+Erasure anonymises rather than deletes the user row: ballots, tickets and audit entries must keep
+pointing at a row (a cast ballot stays counted), but nothing left on it says who the person was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from backend.accounts.models import (
+    CONSENT_KINDS,
+    Consent,
+    Membership,
+    RefreshToken,
+    User,
+    WechatIdentity,
+)
+from backend.accounts.profile import my_profile
+from backend.communities.services.registers import release_grid_worker
+from backend.core.audit import services as audit
+from backend.core.audit.models import AuditEntry
+from backend.core.auth import Actor, Role
+from backend.core.db import db, transaction, utcnow
+from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.core.masking import mask_phone
+from backend.core.notifications.models import Notification, OutboxMessage, SubscriptionCredit
+from backend.core.wechat import wechat_client
+
+PRIVACY_NOTICE = "privacy_notice"
+ERASED_NAME = "已注销用户"
+ERASED_REASON = "用户注销"
+
+_CONSENT_NEEDED = {
+    "privacy_notice": "请先阅读并同意最新版《隐私政策》",
+    "precise_location": "请先同意我们使用您的精确位置信息（可随时撤回）",
+    "document_photos": "请先同意我们收集和处理证件照片（可随时撤回）",
+}
+
+
+def notice_version() -> str:
+    """The privacy notice users must accept now (config PRIVACY_NOTICE_VERSION)."""
+    return current_app.config["PRIVACY_NOTICE_VERSION"]
+
+
+def _active(user_id: int, kind: str) -> sa.Select:
+    return sa.select(Consent).where(
+        Consent.user_id == user_id, Consent.kind == kind, Consent.withdrawn_at.is_(None)
+    )
+
+
+def has_consent(user_id: int, kind: str) -> bool:
+    """Whether the user's consent of `kind` stands. For the privacy notice, only an acceptance of
+    the current version counts: a changed notice must be read again."""
+    if kind not in CONSENT_KINDS:
+        raise LookupError(f"{kind} is not a consent kind")
+    query = _active(user_id, kind)
+    if kind == PRIVACY_NOTICE:
+        query = query.where(Consent.version == notice_version())
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def require_consent(actor: Actor, kind: str) -> None:
+    """Raise 403 consent_required (saying what to accept) unless the actor's consent stands.
+
+    `errors` carries `{"consent": [kind]}` so the mini-program can open the right consent page.
+    """
+    if not has_consent(actor.user_id, kind):
+        raise Forbidden(_CONSENT_NEEDED[kind], code="consent_required", errors={"consent": [kind]})
+
+
+@dataclass
+class ConsentState:
+    kind: str
+    granted: bool
+    version: str | None = None
+    granted_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return CONSENT_KINDS[self.kind]
+
+
+@dataclass
+class ConsentOverview:
+    notice_version: str
+    notice_accepted_is_current: bool
+    consents: list[ConsentState] = field(default_factory=list)
+
+
+def my_consents(*, actor: Actor) -> ConsentOverview:
+    """The caller's standing consents, one entry per kind, and whether the privacy notice they
+    accepted is the current one (if not, the mini-program shows the new notice)."""
+    standing = {
+        consent.kind: consent
+        for consent in db.session.scalars(
+            sa.select(Consent)
+            .where(Consent.user_id == actor.user_id, Consent.withdrawn_at.is_(None))
+            .order_by(Consent.granted_at, Consent.id)
+        )
+    }
+    states = [
+        ConsentState(kind, True, standing[kind].version, standing[kind].granted_at)
+        if kind in standing
+        else ConsentState(kind, False)
+        for kind in CONSENT_KINDS
+    ]
+    current = notice_version()
+    notice = standing.get(PRIVACY_NOTICE)
+    return ConsentOverview(current, notice is not None and notice.version == current, states)
+
+
+def grant_consent(*, actor: Actor, kind: str, version: str | None = None) -> Consent:
+    """The caller consents to `kind`. The privacy notice must name the current version.
+
+    Outcomes: the consent (granting again what stands returns the same record, so a retried
+    request changes nothing); an acceptance of a newer notice supersedes the older one;
+    422 notice_version_outdated when the privacy notice named is not the current one.
+    Other kinds are recorded under the notice version in force (it describes them).
+    """
+    current = notice_version()
+    if kind == PRIVACY_NOTICE and version != current:
+        raise InvalidInput(
+            f"隐私政策已更新，请阅读并同意最新版本（{current}）",
+            code="notice_version_outdated",
+            errors={"json": {"version": [f"the current privacy notice is {current}"]}},
+        )
+    version = version or current
+    now = utcnow()
+    with transaction() as tx:
+        for consent in tx.scalars(_active(actor.user_id, kind)):
+            if consent.version == version:
+                return consent
+            consent.withdrawn_at = now
+        consent = Consent(user_id=actor.user_id, kind=kind, version=version, granted_at=now)
+        tx.add(consent)
+        return consent
+
+
+def withdraw_consent(*, actor: Actor, kind: str) -> None:
+    """Withdraw a consent in one call. 404 consent_not_found when none stands.
+
+    Withdrawing the privacy notice also unbinds the phone number, which was collected under it
+    (PIPL art. 47: data whose consent is withdrawn is deleted).
+    """
+    with transaction() as tx:
+        withdrawn = 0
+        if kind in CONSENT_KINDS:
+            withdrawn = tx.execute(
+                sa.update(Consent)
+                .where(
+                    Consent.user_id == actor.user_id,
+                    Consent.kind == kind,
+                    Consent.withdrawn_at.is_(None),
+                )
+                .values(withdrawn_at=utcnow())
+            ).rowcount
+        if not withdrawn:
+            raise NotFound("没有可撤回的授权", code="consent_not_found")
+        if kind == PRIVACY_NOTICE:
+            tx.get(User, actor.user_id).phone = None
+
+
+@dataclass
+class PhoneView:
+    phone_masked: str | None
+
+    @property
+    def bound(self) -> bool:
+        return self.phone_masked is not None
+
+
+def bind_phone(*, actor: Actor, code: str) -> PhoneView:
+    """Bind the phone number the resident chose in WeChat (the code of getPhoneNumber).
+
+    Outcomes: the masked number; 403 consent_required without the current privacy notice
+    accepted; WeChat's refusal of the code (401) or its absence (503), with nothing written.
+    """
+    require_consent(actor, PRIVACY_NOTICE)
+    # Asked before the transaction: no database lock waits on WeChat.
+    phone = wechat_client().phone_number(code)
+    with transaction() as tx:
+        tx.get(User, actor.user_id).phone = phone
+    return PhoneView(mask_phone(phone))
+
+
+def unbind_phone(*, actor: Actor) -> None:
+    """Forget the caller's phone number (nothing to do when none is bound)."""
+    with transaction() as tx:
+        tx.get(User, actor.user_id).phone = None
+
+
+@dataclass
+class Export:
+    """Everything we hold about one user. Not in it: the WeChat session key, a credential of our
+    server towards WeChat rather than the user's data, which would let whoever holds the export
+    decrypt WeChat payloads as this user; tokens, likewise (only when each sign-in happened)."""
+
+    exported_at: datetime
+    privacy_notice_version: str
+    profile: User
+    wechat_identities: list[WechatIdentity]
+    memberships: list
+    consents: list[Consent]
+    sign_ins: list[dict]
+    notifications: list[Notification]
+    subscriptions: list[SubscriptionCredit]
+    activity: list[AuditEntry]
+
+
+def export_my_data(*, actor: Actor) -> Export:
+    """The caller's data as JSON: profile with the full phone number (it is theirs; everywhere
+    else it is masked), WeChat identities, memberships, consent history, sign-in history,
+    notifications, subscribe-message allowances and what they did (the audit log)."""
+    user_id = actor.user_id
+
+    def rows(query):
+        return list(db.session.scalars(query))
+
+    tokens = rows(
+        sa.select(RefreshToken)
+        .where(RefreshToken.user_id == user_id)
+        .order_by(RefreshToken.issued_at)
+    )
+    return Export(
+        exported_at=utcnow(),
+        privacy_notice_version=notice_version(),
+        profile=db.session.get(User, user_id),
+        wechat_identities=rows(
+            sa.select(WechatIdentity).where(WechatIdentity.user_id == user_id)
+        ),
+        memberships=my_profile(actor=actor).memberships,
+        consents=rows(
+            sa.select(Consent).where(Consent.user_id == user_id).order_by(Consent.id)
+        ),
+        sign_ins=_sign_ins(tokens),
+        notifications=rows(
+            sa.select(Notification)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.id)
+        ),
+        subscriptions=rows(
+            sa.select(SubscriptionCredit)
+            .where(SubscriptionCredit.user_id == user_id)
+            .order_by(SubscriptionCredit.id)
+        ),
+        activity=rows(
+            sa.select(AuditEntry)
+            .where(AuditEntry.actor_user_id == user_id)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        ),
+    )
+
+
+def _sign_ins(tokens: list[RefreshToken]) -> list[dict]:
+    """One entry per sign-in (token family): when it began, was last refreshed and ended."""
+    families: dict[str, dict] = {}
+    for token in tokens:
+        entry = families.setdefault(
+            token.family_id,
+            {"signed_in_at": token.issued_at, "ended_at": None},
+        )
+        entry["last_refreshed_at"] = token.issued_at
+        entry["expires_at"] = token.expires_at
+        if token.revoked_at is not None:
+            entry["ended_at"] = token.revoked_at
+    return list(families.values())
+
+
+def erase_account(*, actor: Actor) -> None:
+    """The caller erases their account, in one transaction.
+
+    Removed or blanked: username, password, phone, display name (now "已注销用户"), WeChat
+    identities (the same WeChat account may register again, as a new user), notifications,
+    subscribe-message allowances and queued messages. Pending claims are withdrawn, verified
+    roles revoked ("用户注销"), consents withdrawn, every sign-in revoked: the token in hand stops
+    working at once. Kept, without identity: the user row and what points to it (ballots,
+    tickets, decisions, audit entries), so what was counted stays counted.
+
+    Outcomes: done; 409 last_committee_member when the caller is the only committee member of a
+    community (someone must remain to run it; appoint a successor first).
+    """
+    now = utcnow()
+    with transaction() as tx:
+        user = tx.get(User, actor.user_id)
+        memberships = tx.scalars(
+            sa.select(Membership).where(
+                Membership.user_id == user.id, Membership.status.in_(("pending", "verified"))
+            )
+        ).all()
+        led = sorted(
+            m.community_id
+            for m in memberships
+            if m.status == "verified" and m.role == Role.COMMITTEE
+        )
+        _lock_committees(led)
+        for membership in memberships:
+            if membership.status == "pending":
+                membership.status = "withdrawn"
+            else:
+                membership.status = "revoked"
+                if membership.role == Role.GRID_WORKER and membership.community_id:
+                    release_grid_worker(community_id=membership.community_id, user_id=user.id)
+            membership.decision_reason = ERASED_REASON
+            membership.decided_by_id = user.id
+            membership.decided_at = now
+        tx.flush()
+        # Counted after our own write: on SQLite that write is what serialises two erasures.
+        if led and 0 in _committee_sizes(led).values():
+            raise Conflict(
+                "您是该社区唯一的居委会成员，请先任命接替人员再注销账号",
+                code="last_committee_member",
+            )
+        tx.execute(
+            sa.update(Consent)
+            .where(Consent.user_id == user.id, Consent.withdrawn_at.is_(None))
+            .values(withdrawn_at=now)
+        )
+        # The revoked refresh tokens stay: they are what rejects the access tokens still alive.
+        tx.execute(
+            sa.update(RefreshToken)
+            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        for model in (WechatIdentity, SubscriptionCredit, OutboxMessage, Notification):
+            tx.execute(sa.delete(model).where(model.user_id == user.id))
+        user.username = None
+        user.password_hash = None
+        user.phone = None
+        user.display_name = ERASED_NAME
+        user.is_system_admin = False
+        user.is_auditor = False
+        user.is_active = False
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = None
+        user.erased_at = now
+        audit.record(
+            action="account.erase",
+            actor=actor,
+            target_type="user",
+            target_id=user.id,
+            details={
+                "roles_revoked": sum(m.status == "revoked" for m in memberships),
+                "claims_withdrawn": sum(m.status == "withdrawn" for m in memberships),
+            },
+        )
+
+
+def _lock_committees(community_ids: list[int]) -> None:
+    """Lock the committee rows of these communities (PostgreSQL; in id order, so two members
+    erasing at once queue instead of deadlocking). The second then counts the first one gone."""
+    if community_ids:
+        db.session.execute(
+            sa.select(Membership.id)
+            .where(
+                Membership.community_id.in_(community_ids),
+                Membership.role == Role.COMMITTEE,
+                Membership.status == "verified",
+            )
+            .order_by(Membership.id)
+            .with_for_update()
+        ).all()
+
+
+def _committee_sizes(community_ids: list[int]) -> dict[int, int]:
+    """Verified committee members per community, zero included."""
+    counted = dict(
+        db.session.execute(
+            sa.select(Membership.community_id, sa.func.count())
+            .where(
+                Membership.community_id.in_(community_ids),
+                Membership.role == Role.COMMITTEE,
+                Membership.status == "verified",
+            )
+            .group_by(Membership.community_id)
+        ).all()
+    )
+    return {community_id: counted.get(community_id, 0) for community_id in community_ids}

@@ -1,0 +1,39 @@
+"""HTTP for WeChat's message push: URL verification and the events it pushes."""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from backend.core.docs import errors
+from backend.core.wechat import push
+from backend.core.wechat import schemas as s
+
+blp = Blueprint("wechat", __name__, description="微信消息推送（由微信服务器调用）")
+
+
+def _plain(text: str) -> Response:
+    return Response(text, mimetype="text/plain")
+
+
+@blp.route("/wechat/push")
+class Push(MethodView):
+    @blp.doc(security=[])
+    @blp.arguments(s.PushVerifyQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, description="The echostr, as plain text", content_type="text/plain")
+    @errors(403, 422)
+    def get(self, signature, timestamp, nonce, echostr):
+        """WeChat verifies the push URL: a signed request gets its echostr back"""
+        push.require_push_signature(signature=signature, timestamp=timestamp, nonce=nonce)
+        return _plain(echostr)
+
+    @blp.doc(security=[])
+    @blp.arguments(s.PushQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, description='"success", as plain text', content_type="text/plain")
+    @errors(403, 422)
+    def post(self, signature, timestamp, nonce):
+        """WeChat pushes an event (JSON), e.g. a photo's content-check verdict (wxa_media_check)"""
+        push.require_push_signature(signature=signature, timestamp=timestamp, nonce=nonce)
+        push.receive_push(request.get_data())
+        return _plain("success")

@@ -1,0 +1,28 @@
+"""What WeChat's message push sends us in the query string."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+
+def _param(max_length: int, **kwargs) -> ma.fields.String:
+    # Missing means unsigned: 403 like a wrong signature, not a validation error.
+    return ma.fields.String(load_default="", validate=validate.Length(max=max_length), **kwargs)
+
+
+class PushQuerySchema(ma.Schema):
+    """WeChat's signature parameters. Other parameters are ignored rather than refused: WeChat
+    adds some in other push modes (encrypt_type, msg_signature, openid) and a refusal would only
+    make it push again."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    signature = _param(64, metadata={"description": "sha1 of the sorted token, timestamp, nonce"})
+    timestamp = _param(20)
+    nonce = _param(64)
+
+
+class PushVerifyQuerySchema(PushQuerySchema):
+    echostr = _param(128, metadata={"description": "Echoed back when the request is signed"})
