@@ -40,7 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     jwt.init_app(app)
-    api.init_app(app, spec_kwargs={"extra_plugins": [docs.BodyErrorsPlugin()]})
+    api.init_app(app, spec_kwargs={"extra_plugins": [docs.RequestRulesPlugin()]})
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_field(Area, "string", "decimal")
     register_error_handlers(app)

@@ -63,6 +63,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Rate limits: memory by default (one process), Redis when REDIS_URL is set.
         "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # Behind nginx: trust one X-Forwarded-For hop for the client's address (rate limits, audit).
+        "BEHIND_PROXY": os.environ.get("BEHIND_PROXY", "") in ("1", "true", "yes"),
         # A staff sign-in unused for this long must sign in again (MLPS level 2).
         "STAFF_IDLE_TIMEOUT": timedelta(minutes=30),
         # The privacy notice users accept; bump it when the notice changes.

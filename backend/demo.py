@@ -108,6 +108,7 @@ class DemoAccount(NamedTuple):
 
 DEMO_ACCOUNTS = [
     DemoAccount("admin", "系统管理员", Role.SYSTEM_ADMIN, None, "系统管理员：区域、社区、单位"),
+    DemoAccount("auditor", "审计员", Role.AUDITOR, None, "安全审计员：只读审计日志（与系统管理员分立）"),
     DemoAccount("street", "李国栋", Role.STREET_ADMIN, None, "和兴路街道干部：查看、比较辖区社区"),
     DemoAccount("committee_old", "张丽华", Role.COMMITTEE, "DEMO-OLD", "和兴社区居委会"),
     DemoAccount("committee_new", "陈静", Role.COMMITTEE, "DEMO-NEW", "学府社区居委会"),
@@ -290,6 +291,7 @@ def _load_users(tx, street, prop, communities, homes) -> dict[str, User]:
             password_hash=hash_password(DEMO_PASSWORD),
             display_name=account.display_name,
             is_system_admin=account.role is Role.SYSTEM_ADMIN,
+            is_auditor=account.role is Role.AUDITOR,
         )
     tx.add_all(users.values())
     tx.flush()

@@ -20,6 +20,7 @@ class Profile:
     username: str | None
     display_name: str
     is_system_admin: bool
+    is_auditor: bool
     memberships: list
     roles: dict[str, list[str]]
     administered_region_ids: list[int]
@@ -67,6 +68,7 @@ def my_profile(*, actor: Actor) -> Profile:
         username=user.username,
         display_name=user.display_name,
         is_system_admin=user.is_system_admin,
+        is_auditor=user.is_auditor,
         memberships=[
             MembershipView(m, communities.get(m.community_id), households.get(m.household_id))
             for m in memberships

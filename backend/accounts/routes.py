@@ -47,7 +47,7 @@ class Refresh(MethodView):
     decorators = [jwt_required(refresh=True)]
 
     @auth_blp.response(200, s.TokenSchema)
-    @errors(401)
+    @errors(401, 429)
     def post(self):
         """Exchange the refresh token (in the Authorization header) for a new pair"""
         return services.refresh_tokens(jti=get_jwt()["jti"], user_id=int(get_jwt_identity()))
@@ -70,7 +70,7 @@ class DevLogin(MethodView):
     @auth_blp.doc(security=[])
     @auth_blp.arguments(s.DevLoginSchema)
     @auth_blp.response(200, s.TokenSchema)
-    @errors(404)
+    @errors(404, 429)
     def post(self, data):
         """Tokens for a demo user (development and test only; 404 in production)"""
         return services.dev_login(username=data["username"])

@@ -74,6 +74,7 @@ class MeSchema(ma.Schema):
     username = F.String(allow_none=True)
     display_name = F.String()
     is_system_admin = F.Boolean()
+    is_auditor = F.Boolean()
     memberships = F.List(F.Nested(MyMembershipSchema))
     roles = F.Dict(
         keys=F.String(),

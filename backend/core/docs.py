@@ -47,15 +47,31 @@ def errors(*statuses: int):
     return decorate
 
 
-class BodyErrorsPlugin(BasePlugin):
-    """Every operation that reads a body may also answer 400 (broken JSON) and 413 (too large),
-    before any of our code runs; the document says so once, here, for all of them."""
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "A uuid4 per user action: a retried POST returns the first answer "
+    "(with `Idempotent-Replayed: true`) and has no second effect. Kept 24 hours.",
+}
+
+
+class RequestRulesPlugin(BasePlugin):
+    """What every operation gets from the app rather than from its view, said once, here:
+    a body may answer 400 (broken JSON) and 413 (too large) before our code runs, and every
+    POST takes an Idempotency-Key (backend/core/idempotency.py)."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
-        for operation in (operations or {}).values():
-            if not isinstance(operation, dict) or "requestBody" not in operation:
+        for method, operation in (operations or {}).items():
+            if not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
-            for status in (400, 413):
-                if status not in responses and str(status) not in responses:
-                    responses[str(status)] = HTTPStatus(status).name
+            if "requestBody" in operation:
+                for status in (400, 413):
+                    if status not in responses and str(status) not in responses:
+                        responses[str(status)] = HTTPStatus(status).name
+            if method.lower() == "post":
+                operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+                if "422" not in responses and 422 not in responses:
+                    responses["422"] = HTTPStatus(422).name

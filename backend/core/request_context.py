@@ -14,7 +14,6 @@ only through nginx, or anyone could claim any address. Without it the header is 
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 
@@ -47,14 +46,7 @@ def _echo_request_id(response: Response) -> Response:
     return response
 
 
-def behind_proxy(app: Flask) -> bool:
-    configured = app.config.get("BEHIND_PROXY")
-    if configured is None:
-        configured = os.environ.get("BEHIND_PROXY", "") in ("1", "true", "yes")
-    return bool(configured)
-
-
 def init_app(app: Flask) -> None:
-    if behind_proxy(app):
+    if app.config["BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
     app.after_request(_echo_request_id)

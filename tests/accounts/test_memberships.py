@@ -267,3 +267,18 @@ def test_one_invitation_code_used_by_two_phones_at_once_verifies_one(app, client
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [(201, "verified"), (422, "invitation_code_invalid")]
+
+
+def test_the_resident_hears_of_the_committees_decision(client, world, auth):
+    resident = new_resident(client, "vera")
+    accepted = claim(client, resident, world.a).json
+    client.post(f"/api/v1/communities/{world.a}/memberships/{accepted['id']}/verify",
+                headers=auth(world.committee))
+    refused = claim(client, resident, world.a, room="101", unit="1单元").json
+    client.post(f"/api/v1/communities/{world.a}/memberships/{refused['id']}/reject",
+                json={"reason": "非本户业主"}, headers=auth(world.committee))
+    inbox = client.get("/api/v1/me/notifications", headers=resident).json
+    assert [n["kind"] for n in inbox] == ["membership_rejected", "membership_verified"]
+    assert "非本户业主" in inbox[0]["body"]
+    unread = client.get("/api/v1/me/notifications/unread-count", headers=resident).json
+    assert unread == {"unread": 2}

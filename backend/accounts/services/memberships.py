@@ -22,6 +22,7 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
+from backend.core.notifications.services import notify
 
 INVITATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off paper
 INVITATION_LENGTH = 10
@@ -204,6 +205,13 @@ def verify_membership(*, actor: Actor, community: Community, membership_id: int)
         membership.status = "verified"
         membership.decision_reason = None
         _audit_membership(actor, community, membership, "membership.verify", by="committee")
+        notify(
+            user_ids=[membership.user_id],
+            kind="membership_verified",
+            title="房屋认证已通过",
+            body=f"您在{community.name}的房屋认证已通过，现在可以参与社区议事和投票。",
+            community_id=community.id,
+        )
         return membership
 
 
@@ -216,6 +224,13 @@ def reject_membership(
         membership.status = "rejected"
         membership.decision_reason = reason
         _audit_membership(actor, community, membership, "membership.reject")
+        notify(
+            user_ids=[membership.user_id],
+            kind="membership_rejected",
+            title="房屋认证未通过",
+            body=f"您在{community.name}的房屋认证未通过：{reason}",
+            community_id=community.id,
+        )
         return membership
 
 
