@@ -75,16 +75,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # Readers do not block the writer (the web workers and the scheduler share the file).
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 
 def create_db_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
-        if ":memory:" not in url:
-            with engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-        return engine
+        return sa.create_engine(url, connect_args={"check_same_thread": False})
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 

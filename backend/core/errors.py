@@ -10,6 +10,7 @@ import logging
 
 import marshmallow as ma
 from flask import Flask, jsonify
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,13 @@ def handle_domain_error(error: DomainError):
     return error_response(error.status, error.code, error.message, error.errors)
 
 
+def handle_database_unreachable(error: Exception):
+    """The database is down or refuses connections: say so (503), the client may retry later.
+    Nothing was written: the transaction never started or was rolled back with the session."""
+    log.error("database unreachable: %s", type(error).__name__)
+    return error_response(503, "database_unavailable", "系统繁忙，请稍后再试")
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     return error_response(500, "internal_error", "服务器内部错误，请稍后再试")
@@ -134,4 +142,5 @@ def handle_unexpected(error: Exception):
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(sa_exc.OperationalError, handle_database_unreachable)
     app.register_error_handler(Exception, handle_unexpected)

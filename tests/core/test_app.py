@@ -146,3 +146,21 @@ def test_demo_data_is_refused_in_production(production_env, app, counts):
     assert "production" in result.output
     restore_database(app)
     assert counts() == before
+
+
+def test_an_unreachable_database_answers_503_not_500(app, world, tmp_path):
+    from flask_jwt_extended import create_access_token
+
+    # A directory cannot be opened as a SQLite database: every query fails to connect.
+    down = create_app({"APP_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path}",
+                       "RATELIMIT_ENABLED": False})
+    with down.app_context():
+        token = create_access_token(identity=str(world.resident), additional_claims={"fam": "f"})
+    client = down.test_client()
+    for response in (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}),
+        client.post("/api/v1/auth/login", json={"username": "resident", "password": "x"}),
+    ):
+        assert response.status_code == 503, response.get_json()
+        assert response.json["code"] == "database_unavailable"
+    restore_database(app)
