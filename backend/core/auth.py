@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from flask_jwt_extended import JWTManager, get_current_user
+from flask import g, request
+from flask_jwt_extended import JWTManager, decode_token, get_current_user
 
 from backend.core.errors import error_response
 
@@ -65,6 +66,23 @@ class Actor:
 def current_actor() -> Actor:
     """The Actor of the current request; the route must be `@jwt_required()`."""
     return get_current_user()
+
+
+def caller_user_id() -> int | None:
+    """The user id of the request's bearer token (access or refresh) when it is valid, else None.
+
+    For keying limits and idempotency records only: it never fails the request, and it does not
+    check revocation, which stays the route's business.
+    """
+    if "caller_user_id" not in g:
+        g.caller_user_id = None
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token:
+            try:
+                g.caller_user_id = int(decode_token(token.strip())["sub"])
+            except Exception:  # expired, forged, malformed: simply not a known caller
+                g.caller_user_id = None
+    return g.caller_user_id
 
 
 def install_actor_loader(jwt: JWTManager, load: Callable[[dict], Actor | None]) -> None:

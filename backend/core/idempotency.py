@@ -29,10 +29,10 @@ from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.core.auth import caller_user_id
 from backend.core.crypto import EncryptedText
 from backend.core.db import Base, db, transaction, utcnow
 from backend.core.errors import error_response
-from backend.core.ratelimit import caller_user_id
 from backend.core.scheduler import Job
 
 log = logging.getLogger(__name__)

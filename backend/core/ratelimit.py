@@ -17,10 +17,10 @@ import math
 import time
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request
-from flask_jwt_extended import decode_token
+from flask import Flask, current_app, request
 from flask_limiter import Limit, Limiter, RateLimitExceeded
 
+from backend.core.auth import caller_user_id
 from backend.core.errors import HTTP_ERRORS, error_response
 
 
@@ -52,23 +52,6 @@ LIMITS: dict[str, Limits] = {
     "auth.DevLogin": STAFF_SIGN_IN,
     "auth.Refresh": TOKEN_REFRESH,
 }
-
-
-def caller_user_id() -> int | None:
-    """The user id of the request's bearer token (access or refresh) when it is valid, else None.
-
-    For keying limits and idempotency records only: it never fails the request, and it does not
-    check revocation, which stays the route's business.
-    """
-    if "caller_user_id" not in g:
-        g.caller_user_id = None
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token:
-            try:
-                g.caller_user_id = int(decode_token(token.strip())["sub"])
-            except Exception:  # expired, forged, malformed: simply not a known caller
-                g.caller_user_id = None
-    return g.caller_user_id
 
 
 def _rule() -> Limits | None:
