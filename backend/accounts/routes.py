@@ -9,7 +9,6 @@ from flask_smorest import Blueprint
 from backend.accounts import schemas as s
 from backend.accounts import services
 from backend.accounts.profile import my_profile
-from backend.communities.services.common import community_or_404
 from backend.core.auth import current_actor
 from backend.core.docs import errors
 from backend.core.pagination import SelectPage
@@ -169,7 +168,7 @@ class Memberships(MethodView):
     def get(self, filters, community_id):
         """Residents' claims, e.g. the pending ones to decide (committee, street)"""
         return services.list_memberships(
-            actor=current_actor(), community=community_or_404(community_id), filters=filters
+            actor=current_actor(), community_id=community_id, filters=filters
         )
 
     @blp.arguments(s.ClaimSchema)
@@ -178,7 +177,7 @@ class Memberships(MethodView):
     def post(self, data, community_id):
         """Claim a household as owner, tenant or family (verified at once with an invitation code)"""
         return services.claim_household(
-            actor=current_actor(), community=community_or_404(community_id), data=data
+            actor=current_actor(), community_id=community_id, data=data
         )
 
 
@@ -192,7 +191,7 @@ class VerifyMembership(MethodView):
         """Verify a pending claim (committee)"""
         return services.verify_membership(
             actor=current_actor(),
-            community=community_or_404(community_id),
+            community_id=community_id,
             membership_id=membership_id,
         )
 
@@ -208,7 +207,7 @@ class RejectMembership(MethodView):
         """Reject a pending claim with a reason the resident sees (committee)"""
         return services.reject_membership(
             actor=current_actor(),
-            community=community_or_404(community_id),
+            community_id=community_id,
             membership_id=membership_id,
             reason=data["reason"],
         )
@@ -225,7 +224,7 @@ class RevokeMembership(MethodView):
         """Withdraw a verification made by mistake, or of a resident who moved out (committee)"""
         return services.revoke_membership(
             actor=current_actor(),
-            community=community_or_404(community_id),
+            community_id=community_id,
             membership_id=membership_id,
             reason=data["reason"],
         )
@@ -241,7 +240,7 @@ class Invitations(MethodView):
     def post(self, data, community_id):
         """Issue single-use invitation codes for letters to households (committee)"""
         return services.issue_invitations(
-            actor=current_actor(), community=community_or_404(community_id), data=data
+            actor=current_actor(), community_id=community_id, data=data
         )
 
 
@@ -256,7 +255,7 @@ class Staff(MethodView):
     def get(self, filters, community_id):
         """The community's committee, grid workers and professionals"""
         return services.list_staff(
-            actor=current_actor(), community=community_or_404(community_id), filters=filters
+            actor=current_actor(), community_id=community_id, filters=filters
         )
 
     @blp.arguments(s.StaffGrantSchema)
@@ -265,7 +264,7 @@ class Staff(MethodView):
     def post(self, data, community_id):
         """Give a user a staff role here, creating the account when a password is given"""
         return services.grant_staff_role(
-            actor=current_actor(), community=community_or_404(community_id), data=data
+            actor=current_actor(), community_id=community_id, data=data
         )
 
 
@@ -279,6 +278,6 @@ class StaffById(MethodView):
         """Take a staff role away (never the last committee member)"""
         services.revoke_staff_role(
             actor=current_actor(),
-            community=community_or_404(community_id),
+            community_id=community_id,
             membership_id=membership_id,
         )

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts.models import HouseholdInvitation, Membership, User
 from backend.accounts.permissions import policy
 from backend.communities.models import Building, Community, Household, Unit
+from backend.communities.services.common import community_or_404
 from backend.communities.services.registers import release_grid_worker
 from backend.core.audit import services as audit
 from backend.core.auth import Actor, Role
@@ -66,7 +67,7 @@ def _membership_in(community: Community, membership_id: int) -> Membership:
     return membership
 
 
-def claim_household(*, actor: Actor, community: Community, data: dict) -> Membership:
+def claim_household(*, actor: Actor, community_id: int, data: dict) -> Membership:
     """A resident says which household they live in (building, unit, room, relation).
 
     Outcomes: a pending membership; a verified one when `invitation_code` is valid for that
@@ -74,6 +75,7 @@ def claim_household(*, actor: Actor, community: Community, data: dict) -> Member
     409 membership_exists when the user already holds or awaits this household.
     A rejected or revoked claim may be made again: the same record returns to pending.
     """
+    community = community_or_404(community_id)
     policy.require(actor, "membership.claim", community)
     now = utcnow()
     with transaction() as tx:
@@ -146,8 +148,9 @@ def claim_household(*, actor: Actor, community: Community, data: dict) -> Member
         return membership
 
 
-def list_memberships(*, actor: Actor, community: Community, filters: dict) -> sa.Select:
+def list_memberships(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """Residents' claims of the community, newest first, by status / building / relation."""
+    community = community_or_404(community_id)
     policy.require(actor, "membership.list", community)
     query = (
         sa.select(Membership)
@@ -198,8 +201,9 @@ def _audit_membership(
     )
 
 
-def verify_membership(*, actor: Actor, community: Community, membership_id: int) -> Membership:
+def verify_membership(*, actor: Actor, community_id: int, membership_id: int) -> Membership:
     """The committee confirms a pending claim. 409 membership_state unless pending."""
+    community = community_or_404(community_id)
     with transaction():
         membership = _decide(actor, community, membership_id, "pending")
         membership.status = "verified"
@@ -216,9 +220,10 @@ def verify_membership(*, actor: Actor, community: Community, membership_id: int)
 
 
 def reject_membership(
-    *, actor: Actor, community: Community, membership_id: int, reason: str
+    *, actor: Actor, community_id: int, membership_id: int, reason: str
 ) -> Membership:
     """The committee refuses a pending claim; the resident sees the reason at /me."""
+    community = community_or_404(community_id)
     with transaction():
         membership = _decide(actor, community, membership_id, "pending")
         membership.status = "rejected"
@@ -235,9 +240,10 @@ def reject_membership(
 
 
 def revoke_membership(
-    *, actor: Actor, community: Community, membership_id: int, reason: str
+    *, actor: Actor, community_id: int, membership_id: int, reason: str
 ) -> Membership:
     """Withdraw a verification (a mistake, a resident who moved out). 409 unless verified."""
+    community = community_or_404(community_id)
     with transaction():
         membership = _decide(actor, community, membership_id, "verified")
         membership.status = "revoked"
@@ -247,12 +253,13 @@ def revoke_membership(
 
 
 def issue_invitations(
-    *, actor: Actor, community: Community, data: dict
+    *, actor: Actor, community_id: int, data: dict
 ) -> list[tuple[Household, str]]:
     """Single-use codes for letters to households (listed, or every household of a building).
 
     A new code replaces the household's unused ones. The plaintext is returned once, never stored.
     """
+    community = community_or_404(community_id)
     policy.require(actor, "membership.invite", community)
     now = utcnow()
     with transaction() as tx:
@@ -293,8 +300,9 @@ def issue_invitations(
         return issued
 
 
-def list_staff(*, actor: Actor, community: Community, filters: dict) -> sa.Select:
+def list_staff(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """The community's staff roles (committee, grid workers, professionals), current first."""
+    community = community_or_404(community_id)
     policy.require(actor, "membership.staff_list", community)
     query = sa.select(Membership).where(
         Membership.community_id == community.id,
@@ -308,9 +316,10 @@ def list_staff(*, actor: Actor, community: Community, filters: dict) -> sa.Selec
     return query.order_by(Membership.id)
 
 
-def grant_staff_role(*, actor: Actor, community: Community, data: dict) -> Membership:
+def grant_staff_role(*, actor: Actor, community_id: int, data: dict) -> Membership:
     """Give a user a staff role here. The user is found by username; with a password, a new
     staff account is created. Outcomes: the membership; 404 user_not_found; 409 role_held."""
+    community = community_or_404(community_id)
     from backend.accounts.services.signin import hash_password
 
     policy.require(actor, "membership.staff_manage", community)
@@ -354,9 +363,10 @@ def grant_staff_role(*, actor: Actor, community: Community, data: dict) -> Membe
         return membership
 
 
-def revoke_staff_role(*, actor: Actor, community: Community, membership_id: int) -> Membership:
+def revoke_staff_role(*, actor: Actor, community_id: int, membership_id: int) -> Membership:
     """Take a staff role away. The last committee member cannot be removed (409): someone must
     remain to run the community."""
+    community = community_or_404(community_id)
     policy.require(actor, "membership.staff_manage", community)
     with transaction() as tx:
         membership = _membership_in(community, membership_id)

@@ -6,7 +6,6 @@ from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
-from backend.communities.services.common import community_or_404
 from backend.core.audit import schemas as s
 from backend.core.audit import services
 from backend.core.auth import current_actor
@@ -29,7 +28,7 @@ class CommunityAudit(MethodView):
     def get(self, filters, community_id):
         """The community's audit log, newest first (auditor, street admin; not the system admin)"""
         return services.list_community_entries(
-            actor=current_actor(), community=community_or_404(community_id), filters=filters
+            actor=current_actor(), community_id=community_id, filters=filters
         )
 
 
@@ -42,7 +41,7 @@ class CommunityAuditHead(MethodView):
     def get(self, community_id):
         """The head of the community's audit chain (seq and hash), meant to be published"""
         return services.read_chain_head(
-            actor=current_actor(), community=community_or_404(community_id)
+            actor=current_actor(), community_id=community_id
         )
 
 

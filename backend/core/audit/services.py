@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from backend.communities.services.common import community_or_404
 from backend.core.audit.models import (
     GENESIS_HASH,
     RESULTS,
@@ -273,15 +274,17 @@ def chain_head(community: ScopedToRegion | None = None) -> ChainHead:
     return ChainHead(chain, head.seq, head.hash, head.updated_at)
 
 
-def read_chain_head(*, actor: Actor, community: ScopedToRegion) -> ChainHead:
+def read_chain_head(*, actor: Actor, community_id: int) -> ChainHead:
     """The head to publish: any member of the community, its street, the auditor."""
+    community = community_or_404(community_id)
     policy.require(actor, "audit.head", community)
     return chain_head(community)
 
 
-def list_community_entries(*, actor: Actor, community: ScopedToRegion, filters: dict) -> sa.Select:
+def list_community_entries(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """A community's entries, newest first: the auditor and the community's street admin.
     The system admin may not read them (separation of duties): 403."""
+    community = community_or_404(community_id)
     policy.require(actor, "audit.read", community)
     return _entries(community_chain(community.id), filters)
 

@@ -6,7 +6,6 @@ from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
-from backend.communities.services.common import community_or_404
 from backend.core.auth import current_actor
 from backend.core.docs import errors
 from backend.core.notifications import schemas as s
@@ -96,5 +95,5 @@ class Outbox(MethodView):
     def get(self, filters, community_id):
         """The community's WeChat subscribe messages and whether they went out (committee, street)"""
         return services.list_outbox(
-            actor=current_actor(), community=community_or_404(community_id), filters=filters
+            actor=current_actor(), community_id=community_id, filters=filters
         )

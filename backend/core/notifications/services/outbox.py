@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend.accounts.models import WechatIdentity
-from backend.communities.models import Community
+from backend.communities.services.common import community_or_404
 from backend.core.auth import Actor
 from backend.core.db import transaction, utcnow
 from backend.core.errors import DomainError, ServiceUnavailable
@@ -30,9 +30,10 @@ GIVE_BACK = {"credits": SubscriptionCredit.credits + 1}
 ZERO = {"credits": 0}
 
 
-def list_outbox(*, actor: Actor, community: Community, filters: dict) -> sa.Select:
+def list_outbox(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """The community's subscribe messages and whether they went out, newest first (committee,
     street). Rows of other communities never appear."""
+    community = community_or_404(community_id)
     policy.require(actor, "notification.view_outbox", community)
     query = sa.select(OutboxMessage).where(OutboxMessage.community_id == community.id)
     if filters.get("status"):
