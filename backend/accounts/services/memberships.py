@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from backend.accounts.models import HouseholdInvitation, Membership, User
 from backend.accounts.permissions import policy
@@ -154,6 +155,7 @@ def list_memberships(*, actor: Actor, community_id: int, filters: dict) -> sa.Se
     policy.require(actor, "membership.list", community)
     query = (
         sa.select(Membership)
+        .options(joinedload(Membership.user))
         .where(Membership.community_id == community.id, Membership.role == Role.RESIDENT)
         .order_by(Membership.id.desc())
     )
@@ -304,7 +306,7 @@ def list_staff(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """The community's staff roles (committee, grid workers, professionals), current first."""
     community = community_or_404(community_id)
     policy.require(actor, "membership.staff_list", community)
-    query = sa.select(Membership).where(
+    query = sa.select(Membership).options(joinedload(Membership.user)).where(
         Membership.community_id == community.id,
         Membership.role.in_([str(role) for role in STAFF_ROLES]),
     )

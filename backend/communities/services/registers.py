@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from backend.communities.models import (
     Building,
@@ -28,7 +29,12 @@ from backend.core.errors import Forbidden, InvalidInput, NotFound
 def list_grids(*, actor: Actor, community_id: int) -> sa.Select:
     community = community_or_404(community_id)
     policy.require(actor, "community.view_registers", community)
-    return sa.select(Grid).where(Grid.community_id == community.id).order_by(Grid.name)
+    return (
+        sa.select(Grid)
+        .where(Grid.community_id == community.id)
+        .options(selectinload(Grid.buildings), selectinload(Grid.workers))
+        .order_by(Grid.name)
+    )
 
 
 def _grid_workers(community, user_ids: list[int]) -> list[GridWorker]:
@@ -162,6 +168,7 @@ def list_service_areas(*, actor: Actor, community_id: int) -> sa.Select:
     policy.require(actor, "community.view", community)
     return (
         sa.select(ServiceArea)
+        .options(selectinload(ServiceArea.buildings))
         .where(ServiceArea.community_id == community.id)
         .order_by(ServiceArea.organisation_id)
     )
