@@ -282,3 +282,29 @@ def test_the_resident_hears_of_the_committees_decision(client, world, auth):
     assert "非本户业主" in inbox[0]["body"]
     unread = client.get("/api/v1/me/notifications/unread-count", headers=resident).json
     assert unread == {"unread": 2}
+
+
+def test_two_committee_members_removing_each_other_at_once_leave_one(app, client, world, auth):
+    url = f"/api/v1/communities/{world.a}/staff"
+    second = client.post(url, json={"username": "deputy", "role": "committee",
+                                    "password": "a-long-password"}, headers=auth(world.committee))
+    with app.app_context():
+        first_id = db.session.scalar(sa.select(Membership.id).where(
+            Membership.user_id == world.committee, Membership.role == "committee"))
+    statuses = []
+
+    def remove(membership_id):
+        with app.test_client() as own_client:
+            statuses.append(own_client.delete(f"{url}/{membership_id}",
+                                              headers=auth(world.system_admin)).status_code)
+
+    threads = [threading.Thread(target=remove, args=(mid,))
+               for mid in (first_id, second.json["id"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [204, 409]
+    remaining = client.get(url, query_string={"role": "committee"},
+                           headers=auth(world.system_admin)).json
+    assert len(remaining) == 1

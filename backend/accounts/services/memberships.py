@@ -370,24 +370,53 @@ def revoke_staff_role(*, actor: Actor, community_id: int, membership_id: int) ->
     remain to run the community."""
     community = community_or_404(community_id)
     policy.require(actor, "membership.staff_manage", community)
-    with transaction() as tx:
+    with transaction():
         membership = _membership_in(community, membership_id)
         if membership.role not in STAFF_ROLES or membership.status != "verified":
             raise NotFound("没有这条成员记录", code="membership_not_found")
-        if membership.role == Role.COMMITTEE:
-            remaining = tx.scalar(
-                sa.select(sa.func.count()).where(
-                    Membership.community_id == community.id,
-                    Membership.role == Role.COMMITTEE,
-                    Membership.status == "verified",
-                )
-            )
-            if remaining <= 1:
-                raise Conflict("社区至少需要保留一名居委会成员", code="last_committee_member")
+        committee = [community.id] if membership.role == Role.COMMITTEE else []
+        lock_committees(committee)
         if membership.role == Role.GRID_WORKER:
             release_grid_worker(community_id=community.id, user_id=membership.user_id)
         membership.status = "revoked"
         membership.decided_by_id = actor.user_id
         membership.decided_at = utcnow()
+        ensure_committees_remain(committee, "社区至少需要保留一名居委会成员")
         _audit_membership(actor, community, membership, "staff.revoke")
         return membership
+
+
+def lock_committees(community_ids: list[int]) -> None:
+    """Lock the committee rows of these communities (PostgreSQL; in id order, so two removals at
+    once queue instead of deadlocking). The second then counts the first one gone."""
+    if community_ids:
+        db.session.execute(
+            sa.select(Membership.id)
+            .where(
+                Membership.community_id.in_(community_ids),
+                Membership.role == Role.COMMITTEE,
+                Membership.status == "verified",
+            )
+            .order_by(Membership.id)
+            .with_for_update()
+        ).all()
+
+
+def ensure_committees_remain(community_ids: list[int], message: str) -> None:
+    """409 last_committee_member if the caller's changes leave one of these communities without a
+    verified committee member: someone must remain to run it. Call after `lock_committees` and
+    the changes; counted after our own (flushed) write, which on SQLite is what serialises two."""
+    if not community_ids:
+        return
+    db.session.flush()
+    staffed = set(
+        db.session.scalars(
+            sa.select(Membership.community_id).where(
+                Membership.community_id.in_(community_ids),
+                Membership.role == Role.COMMITTEE,
+                Membership.status == "verified",
+            )
+        )
+    )
+    if set(community_ids) - staffed:
+        raise Conflict(message, code="last_committee_member")

@@ -25,12 +25,13 @@ from backend.accounts.models import (
     WechatIdentity,
 )
 from backend.accounts.profile import my_profile
+from backend.accounts.services.memberships import ensure_committees_remain, lock_committees
 from backend.communities.services.registers import release_grid_worker
 from backend.core.audit import services as audit
 from backend.core.audit.models import AuditEntry
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
-from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.masking import mask_phone
 from backend.core.notifications.models import Notification, OutboxMessage, SubscriptionCredit
 from backend.core.wechat import wechat_client
@@ -301,7 +302,7 @@ def erase_account(*, actor: Actor) -> None:
             for m in memberships
             if m.status == "verified" and m.role == Role.COMMITTEE
         )
-        _lock_committees(led)
+        lock_committees(led)
         for membership in memberships:
             if membership.status == "pending":
                 membership.status = "withdrawn"
@@ -312,13 +313,7 @@ def erase_account(*, actor: Actor) -> None:
             membership.decision_reason = ERASED_REASON
             membership.decided_by_id = user.id
             membership.decided_at = now
-        tx.flush()
-        # Counted after our own write: on SQLite that write is what serialises two erasures.
-        if led and 0 in _committee_sizes(led).values():
-            raise Conflict(
-                "您是该社区唯一的居委会成员，请先任命接替人员再注销账号",
-                code="last_committee_member",
-            )
+        ensure_committees_remain(led, "您是该社区唯一的居委会成员，请先任命接替人员再注销账号")
         tx.execute(
             sa.update(Consent)
             .where(Consent.user_id == user.id, Consent.withdrawn_at.is_(None))
@@ -353,35 +348,3 @@ def erase_account(*, actor: Actor) -> None:
                 "claims_withdrawn": sum(m.status == "withdrawn" for m in memberships),
             },
         )
-
-
-def _lock_committees(community_ids: list[int]) -> None:
-    """Lock the committee rows of these communities (PostgreSQL; in id order, so two members
-    erasing at once queue instead of deadlocking). The second then counts the first one gone."""
-    if community_ids:
-        db.session.execute(
-            sa.select(Membership.id)
-            .where(
-                Membership.community_id.in_(community_ids),
-                Membership.role == Role.COMMITTEE,
-                Membership.status == "verified",
-            )
-            .order_by(Membership.id)
-            .with_for_update()
-        ).all()
-
-
-def _committee_sizes(community_ids: list[int]) -> dict[int, int]:
-    """Verified committee members per community, zero included."""
-    counted = dict(
-        db.session.execute(
-            sa.select(Membership.community_id, sa.func.count())
-            .where(
-                Membership.community_id.in_(community_ids),
-                Membership.role == Role.COMMITTEE,
-                Membership.status == "verified",
-            )
-            .group_by(Membership.community_id)
-        ).all()
-    )
-    return {community_id: counted.get(community_id, 0) for community_id in community_ids}
