@@ -20,7 +20,8 @@ from backend.extensions import api, db, jwt
 
 # Platform services, then the domains, in dependency order. Each package exposes `blueprints()`
 # and may expose `init_app(app)`; its models are listed in backend/models.py.
-PACKAGES = ("core.wechat", "core.notifications", "core.audit", "communities", "accounts")
+PACKAGES = ("core.wechat", "core.notifications", "core.audit", "communities", "accounts",
+            "consultations")
 
 
 class DatabaseId(IntegerConverter):

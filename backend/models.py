@@ -2,6 +2,7 @@
 
 from backend.accounts import models as accounts_models
 from backend.communities import models as communities_models
+from backend.consultations import models as consultations_models
 from backend.core import idempotency, scheduler
 from backend.core.audit import models as audit_models
 from backend.core.db import Base
@@ -14,6 +15,7 @@ __all__ = [
     "accounts_models",
     "audit_models",
     "communities_models",
+    "consultations_models",
     "idempotency",
     "metadata",
     "notifications_models",

@@ -231,6 +231,12 @@ def url_values(world: World) -> dict:
         "organisation_id": world.property_company,
         "membership_id": world.resident_membership,
         "filename": "swagger-ui.css",
+        # Rows made per test (the walk's cases create them); a placeholder elsewhere.
+        "consultation_id": 1,
+        "need_id": 1,
+        "comment_id": 1,
+        "ballot_id": 1,
+        "meeting_id": 1,
     }
 
 

@@ -8,41 +8,22 @@ is a real success (the status the route promises), and a denial wrote nothing.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from importlib import import_module
 
 import pytest
 
 from tests.factories import fill_url, url_values
-
-ROLES = (
-    "resident",
-    "committee",
-    "grid_worker",
-    "property_staff",
-    "professional",
-    "street_admin",
-    "system_admin",
-    "auditor",  # reads the audit log and nothing else: 403 on every other community route
+from tests.permission_table import (
+    ACTORS,
+    COMMITTEE_OR_STREET,
+    HOUSEHOLD_READERS,
+    MANAGERS,
+    PUBLIC,
+    ROLES,
+    SIGNED_IN,
+    STAFF_READERS,
+    Case,
 )
-ACTORS = (*ROLES, "outsider", "anonymous")  # outsider: committee of another street's community
-SIGNED_IN = frozenset(ROLES) | {"outsider"}
-MANAGERS = frozenset({"committee", "system_admin"})
-COMMITTEE_OR_STREET = MANAGERS | {"street_admin"}
-STAFF_READERS = frozenset(ROLES) - {"resident", "auditor"}
-HOUSEHOLD_READERS = COMMITTEE_OR_STREET | {"grid_worker"}
-PUBLIC = frozenset(ACTORS)
-
-
-@dataclass(frozen=True)
-class Case:
-    allowed: frozenset
-    status: int = 200
-    body: object = None  # a dict, or a function of the world giving one
-    params: object = None  # a function of the world giving URL parameters
-    files: object = None  # a function giving multipart files
-    # In a community's scope, a caller without any role there answers 404; elsewhere 403.
-    community_scoped: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 def _csv():
@@ -245,6 +226,10 @@ CASES: dict[tuple[str, str], Case] = {
         community_scoped=False,
     ),
 }
+
+# The domains' parts of the table, kept beside their tests.
+for _part in ("tests.consultations.route_cases",):
+    CASES.update(import_module(_part).CASES)
 
 
 def _district(world):

@@ -1,0 +1,39 @@
+"""Who may do what in consultations. Which consultation a resident may see and vote in is a
+question of scope and relation, decided in services/common.py (`is_eligible`)."""
+
+from backend.core.auth import Role
+from backend.core.permissions import SIGNED_IN, Policy
+
+MANAGERS = {Role.COMMITTEE, Role.SYSTEM_ADMIN}
+OVERSEERS = {Role.COMMITTEE, Role.STREET_ADMIN, Role.SYSTEM_ADMIN}
+# Everyone who belongs to the community; residents see only what they are eligible for.
+MEMBERS = {
+    Role.RESIDENT,
+    Role.COMMITTEE,
+    Role.GRID_WORKER,
+    Role.PROPERTY_STAFF,
+    Role.PROFESSIONAL,
+    Role.STREET_ADMIN,
+    Role.SYSTEM_ADMIN,
+}
+
+policy = Policy(
+    "consultation",
+    {
+        "consultation.view": MEMBERS,
+        # Drafts, cancelled ones and the moderation queue.
+        "consultation.view_all": OVERSEERS,
+        "consultation.manage": MANAGERS,
+        "consultation.moderate": MANAGERS,
+        "consultation.record_paper_ballot": MANAGERS,
+        # Turnout only: nobody sees how anyone voted before the close.
+        "consultation.watch_turnout": OVERSEERS,
+        "consultation.export": OVERSEERS,
+        # Propose, support, comment, report, vote: eligibility is checked per consultation.
+        "consultation.participate": {Role.RESIDENT},
+        # The bulletin of receipts is public once the vote is closed: anyone may recount it.
+        "consultation.read_bulletin": {SIGNED_IN},
+        "consultation.view_meetings": MEMBERS,
+        "consultation.record_meeting": MANAGERS,
+    },
+)

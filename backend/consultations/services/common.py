@@ -1,0 +1,154 @@
+"""What every consultation use case starts with: the consultation, loaded inside its community,
+and who of the residents it concerns (scope, electorate, eligibility)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from backend.accounts.models import Membership
+from backend.communities.models import Community, Household
+from backend.communities.services.common import community_or_404
+from backend.consultations.models import (
+    Consultation,
+    consultation_buildings,
+    consultation_units,
+)
+from backend.consultations.permissions import policy
+from backend.core.auth import Actor, Role
+from backend.core.db import db
+from backend.core.errors import Forbidden, InvalidInput, NotFound
+
+# Who sees a consultation that is not (or no longer) before the residents.
+HIDDEN_FROM_RESIDENTS = ("draft",)
+
+
+@dataclass(frozen=True)
+class Context:
+    """A use case's starting point: the community, the consultation, the actor's roles there."""
+
+    community: Community
+    consultation: Consultation
+    roles: frozenset[Role]
+
+    @property
+    def oversees(self) -> bool:
+        return bool(self.roles & policy.allowed_roles("consultation.view_all"))
+
+
+def consultation_or_404(consultation_id: int, community: Community, *, lock: bool = False):
+    query = sa.select(Consultation).where(
+        Consultation.id == consultation_id, Consultation.community_id == community.id
+    )
+    if lock:
+        query = query.with_for_update()
+    consultation = db.session.scalar(query)
+    if consultation is None:
+        raise NotFound("未找到该议事协商", code="consultation_not_found")
+    return consultation
+
+
+def load(
+    *, actor: Actor, community_id: int, consultation_id: int, action: str, lock: bool = False
+) -> Context:
+    """Check `action`, load the consultation inside the community, and hide it from whoever may
+    not see it yet (a draft is not found by residents; an ineligible resident finds nothing)."""
+    community = community_or_404(community_id)
+    roles = policy.require(actor, action, community)
+    consultation = consultation_or_404(consultation_id, community, lock=lock)
+    context = Context(community, consultation, roles)
+    if not context.oversees and not can_see(actor, roles, consultation):
+        raise NotFound("未找到该议事协商", code="consultation_not_found")
+    return context
+
+
+def can_see(actor: Actor, roles: frozenset[Role], consultation: Consultation) -> bool:
+    if consultation.status in HIDDEN_FROM_RESIDENTS:
+        return False
+    if roles - {Role.RESIDENT}:
+        return True  # staff of the community follow what goes on
+    return bool(eligible_memberships(actor.user_id, consultation))
+
+
+def households_in_scope(consultation: Consultation) -> sa.Select:
+    """The ids of the households the consultation concerns."""
+    query = sa.select(Household.id).where(Household.community_id == consultation.community_id)
+    if consultation.scope == "buildings":
+        query = query.where(
+            Household.building_id.in_(
+                sa.select(consultation_buildings.c.building_id).where(
+                    consultation_buildings.c.consultation_id == consultation.id
+                )
+            )
+        )
+    elif consultation.scope == "units":
+        query = query.where(
+            Household.unit_id.in_(
+                sa.select(consultation_units.c.unit_id).where(
+                    consultation_units.c.consultation_id == consultation.id
+                )
+            )
+        )
+    return query
+
+
+def _eligible_memberships_query(consultation: Consultation) -> sa.Select:
+    query = sa.select(Membership).where(
+        Membership.community_id == consultation.community_id,
+        Membership.role == Role.RESIDENT,
+        Membership.status == "verified",
+        Membership.household_id.in_(households_in_scope(consultation)),
+    )
+    if consultation.electorate == "owners":
+        query = query.where(Membership.relation == "owner")
+    return query
+
+
+def eligible_memberships(user_id: int, consultation: Consultation) -> list[Membership]:
+    """The user's verified resident memberships that give a say in this consultation, one per
+    household they belong to in scope (an owner of two flats has two)."""
+    return list(
+        db.session.scalars(
+            _eligible_memberships_query(consultation)
+            .where(Membership.user_id == user_id)
+            .order_by(Membership.household_id)
+        )
+    )
+
+
+def eligible_user_ids(consultation: Consultation) -> list[int]:
+    """Everyone the consultation concerns, for notifications."""
+    query = _eligible_memberships_query(consultation).with_only_columns(Membership.user_id)
+    return list(db.session.scalars(query.distinct().order_by(Membership.user_id)))
+
+
+def eligible_resident_count(consultation: Consultation) -> int:
+    query = _eligible_memberships_query(consultation).with_only_columns(
+        sa.func.count(sa.distinct(Membership.user_id))
+    )
+    return db.session.scalar(query) or 0
+
+
+def require_eligible(actor: Actor, consultation: Consultation, household_id: int | None):
+    """The membership a resident takes part through, for `household_id` when they have several.
+
+    Outcomes: the membership; 403 `not_eligible` when they have none in scope; 422
+    `household_required` when they belong to several households and did not say which;
+    403 `not_eligible` when the household they named is not one of theirs in scope.
+    """
+    memberships = eligible_memberships(actor.user_id, consultation)
+    if not memberships:
+        raise Forbidden("您不在本次议事协商的参与范围内", code="not_eligible")
+    if household_id is None:
+        if len(memberships) > 1:
+            raise InvalidInput(
+                "您在多个房屋登记，请选择以哪一户参与",
+                code="household_required",
+                errors={"household_id": ["请选择房屋"]},
+            )
+        return memberships[0]
+    for membership in memberships:
+        if membership.household_id == household_id:
+            return membership
+    raise Forbidden("您不能代表该房屋参与", code="not_eligible")
