@@ -56,6 +56,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "WECHAT_PUSH_TOKEN": os.environ.get("WECHAT_PUSH_TOKEN", "dev-push-token"),
         # formal | trial | developer: which build of the mini-program a message opens.
         "WECHAT_MINIPROGRAM_STATE": os.environ.get("WECHAT_MINIPROGRAM_STATE", "formal"),
+        # The subscribe template for consultation notices (opened, reminder, result), with the
+        # keys thing1 (title), time2 (deadline), thing3 (note). Unset: inbox only.
+        "WECHAT_TEMPLATE_CONSULTATION": os.environ.get("WECHAT_TEMPLATE_CONSULTATION", ""),
         # Photos whose WeChat verdict has not come after this go to manual review.
         "MEDIA_CHECK_REVIEW_AFTER": timedelta(minutes=30),
         "OUTBOX_MAX_ATTEMPTS": 5,

@@ -35,3 +35,6 @@ class Case:
     # In a community's scope, a caller without any role there answers 404; elsewhere 403.
     community_scoped: bool = True
     extra: dict = field(default_factory=dict)
+# Everyone who belongs to community a, residents included (not the auditor: audit log only).
+MEMBERS = frozenset(ROLES) - {"auditor"}
+OVERSEERS = COMMITTEE_OR_STREET

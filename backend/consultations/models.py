@@ -112,7 +112,11 @@ class Consultation(Base, Timestamped):
     closed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
-    # Per-resident ballots: the verified residents in scope when voting opened.
+    # The roll when voting opened: households, owners by head, their exclusive area; and for
+    # per-resident ballots the verified residents in scope. Denominators of turnout and the law.
+    roll_households: Mapped[int | None]
+    roll_heads: Mapped[int | None]
+    roll_area: Mapped[Decimal | None]
     eligible_residents: Mapped[int | None]
     # The tally computed at the close (see services/results.py); never recomputed afterwards.
     result: Mapped[dict | None] = mapped_column(sa.JSON)

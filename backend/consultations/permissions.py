@@ -2,7 +2,7 @@
 question of scope and relation, decided in services/common.py (`is_eligible`)."""
 
 from backend.core.auth import Role
-from backend.core.permissions import SIGNED_IN, Policy
+from backend.core.permissions import Policy
 
 MANAGERS = {Role.COMMITTEE, Role.SYSTEM_ADMIN}
 OVERSEERS = {Role.COMMITTEE, Role.STREET_ADMIN, Role.SYSTEM_ADMIN}
@@ -31,8 +31,9 @@ policy = Policy(
         "consultation.export": OVERSEERS,
         # Propose, support, comment, report, vote: eligibility is checked per consultation.
         "consultation.participate": {Role.RESIDENT},
-        # The bulletin of receipts is public once the vote is closed: anyone may recount it.
-        "consultation.read_bulletin": {SIGNED_IN},
+        # The bulletin of receipts is open to the whole community once the vote is closed:
+        # anyone may recount it, in the consultation's scope or not.
+        "consultation.read_bulletin": MEMBERS,
         "consultation.view_meetings": MEMBERS,
         "consultation.record_meeting": MANAGERS,
     },

@@ -84,3 +84,17 @@ _TIMEZONES = frozenset(available_timezones())
 def _known_timezone(value: str) -> None:
     if value not in _TIMEZONES:
         raise ma.ValidationError("not a known time zone (IANA name such as Asia/Shanghai).")
+
+
+def https_url(**kwargs):
+    """A link users' phones open: https only (the mini-program refuses anything else)."""
+    return ma.fields.String(
+        validate=[validate.Length(max=1024), validate.URL(schemes={"https"})],
+        metadata={"example": "https://files.example.cn/a.jpg"},
+        **kwargs,
+    )
+
+
+def photo_urls(**kwargs):
+    """Up to nine photos, the most a WeChat image picker hands over at once."""
+    return ma.fields.List(https_url(), validate=validate.Length(max=9), **kwargs)

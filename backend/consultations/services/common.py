@@ -93,7 +93,7 @@ def households_in_scope(consultation: Consultation) -> sa.Select:
     return query
 
 
-def _eligible_memberships_query(consultation: Consultation) -> sa.Select:
+def eligible_memberships_query(consultation: Consultation) -> sa.Select:
     query = sa.select(Membership).where(
         Membership.community_id == consultation.community_id,
         Membership.role == Role.RESIDENT,
@@ -110,7 +110,7 @@ def eligible_memberships(user_id: int, consultation: Consultation) -> list[Membe
     household they belong to in scope (an owner of two flats has two)."""
     return list(
         db.session.scalars(
-            _eligible_memberships_query(consultation)
+            eligible_memberships_query(consultation)
             .where(Membership.user_id == user_id)
             .order_by(Membership.household_id)
         )
@@ -119,12 +119,12 @@ def eligible_memberships(user_id: int, consultation: Consultation) -> list[Membe
 
 def eligible_user_ids(consultation: Consultation) -> list[int]:
     """Everyone the consultation concerns, for notifications."""
-    query = _eligible_memberships_query(consultation).with_only_columns(Membership.user_id)
+    query = eligible_memberships_query(consultation).with_only_columns(Membership.user_id)
     return list(db.session.scalars(query.distinct().order_by(Membership.user_id)))
 
 
 def eligible_resident_count(consultation: Consultation) -> int:
-    query = _eligible_memberships_query(consultation).with_only_columns(
+    query = eligible_memberships_query(consultation).with_only_columns(
         sa.func.count(sa.distinct(Membership.user_id))
     )
     return db.session.scalar(query) or 0

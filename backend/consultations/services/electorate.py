@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import sqlalchemy as sa
 
 from backend.communities.models import Household
@@ -57,6 +59,13 @@ def snapshot_electorate(consultation: Consultation) -> int:
     )
     if consultation.ballot_per == "resident":
         consultation.eligible_residents = eligible_resident_count(consultation)
-    return db.session.scalar(
-        sa.select(sa.func.count()).where(ConsultationElector.consultation_id == consultation.id)
-    )
+    households, heads, area = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count(sa.distinct(ConsultationElector.owner_no)),
+            sa.func.coalesce(sa.func.sum(ConsultationElector.area), 0),
+        ).where(ConsultationElector.consultation_id == consultation.id)
+    ).one()
+    consultation.roll_households, consultation.roll_heads = households, heads
+    consultation.roll_area = Decimal(area)
+    return households

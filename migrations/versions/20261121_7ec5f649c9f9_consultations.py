@@ -1,8 +1,8 @@
 """consultations
 
-Revision ID: 1903a7e1f76f
+Revision ID: 7ec5f649c9f9
 Revises: 6741a8fd776e
-Created: 2026-11-21 11:20:24.328064
+Created: 2026-11-21 11:25:33.296454
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import backend.core.crypto
 import backend.core.db
 
-revision = '1903a7e1f76f'
+revision = '7ec5f649c9f9'
 down_revision = '6741a8fd776e'
 branch_labels = None
 depends_on = None
@@ -45,6 +45,9 @@ def upgrade() -> None:
     sa.Column('closed_at', backend.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('published_at', backend.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reminded_at', backend.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('roll_households', sa.Integer(), nullable=True),
+    sa.Column('roll_heads', sa.Integer(), nullable=True),
+    sa.Column('roll_area', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('eligible_residents', sa.Integer(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=False),

@@ -1,0 +1,1 @@
+"""Request and response shapes of consultations, one module per part of the API."""

@@ -1,0 +1,88 @@
+"""Ballots: what a voter sends, what the committee enters from paper, what comes back."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.consultations.models import DECISIONS
+from backend.consultations.schemas.consultations import MAX_OPTIONS
+from backend.core.schemas import StrictSchema, choice, text
+
+
+class PointsSchema(StrictSchema):
+    option_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    points = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
+
+
+class ChoiceSchema(StrictSchema):
+    """One of: `decision` (owners' decisions), `option_ids` (single, multiple, and ranking in
+    order of preference), `points` (points allocation)."""
+
+    decision = choice(DECISIONS, metadata={"description": "agree 同意 / disagree 反对 / abstain 弃权"})
+    option_ids = ma.fields.List(
+        ma.fields.Integer(validate=validate.Range(min=1)),
+        validate=validate.Length(min=1, max=MAX_OPTIONS),
+        metadata={"description": "所选选项；排序表决时按偏好从高到低排列"},
+    )
+    points = ma.fields.List(
+        ma.fields.Nested(PointsSchema), validate=validate.Length(min=1, max=MAX_OPTIONS)
+    )
+
+
+class BallotInputSchema(ChoiceSchema):
+    household_id = ma.fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "在多个房屋登记的居民须说明以哪一户投票"},
+    )
+
+
+class PaperBallotInputSchema(ChoiceSchema):
+    household_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    channel = choice(("paper", "proxy"), required=True)
+    proxy_name = text(50)
+    paper_ref = text(200, required=True, metadata={"description": "书面表决票扫描件的编号或存放位置"})
+
+    @ma.validates_schema
+    def _proxy_named(self, data, **kwargs):
+        if data.get("channel") == "proxy" and not data.get("proxy_name"):
+            raise ma.ValidationError("委托投票须填写代理人姓名", field_name="proxy_name")
+
+
+class VoidSchema(StrictSchema):
+    reason = text(200, required=True)
+
+
+class MarkSchema(ma.Schema):
+    option_id = ma.fields.Integer()
+    rank = ma.fields.Integer(allow_none=True)
+    points = ma.fields.Integer(allow_none=True)
+
+
+class BallotSchema(ma.Schema):
+    id = ma.fields.Integer()
+    consultation_id = ma.fields.Integer()
+    household_id = ma.fields.Integer(allow_none=True)
+    channel = ma.fields.String()
+    proxy_name = ma.fields.String(allow_none=True)
+    decision = ma.fields.String(allow_none=True)
+    marks = ma.fields.List(ma.fields.Nested(MarkSchema))
+    revision = ma.fields.Integer()
+    cast_at = ma.fields.DateTime()
+    receipt_hash = ma.fields.String(metadata={"description": "回执码的 SHA-256，可在计票清单中核对"})
+
+
+class CastBallotSchema(BallotSchema):
+    receipt = ma.fields.String(
+        metadata={"description": "回执码，只显示这一次：请保存，截止后可在计票清单中核对"}
+    )
+
+
+class BulletinQuerySchema(StrictSchema):
+    receipt = text(32, metadata={"description": "按回执码查找（不区分大小写和连字符）"})
+
+
+class BulletinEntrySchema(ma.Schema):
+    receipt_hash = ma.fields.String()
+    decision = ma.fields.String(allow_none=True)
+    marks = ma.fields.List(ma.fields.Nested(MarkSchema))

@@ -1,0 +1,176 @@
+"""Consultations: designing one, running it, and what residents and staff read of it."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.consultations.models import (
+    BALLOT_UNITS,
+    ELECTORATES,
+    MATTERS,
+    METHODS,
+    SCOPES,
+    STATUSES,
+)
+from backend.core.schemas import StrictSchema, choice, https_url, ids, text
+
+MAX_OPTIONS = 50
+
+
+class DocumentSchema(StrictSchema):
+    title = text(100, required=True)
+    url = https_url(required=True)
+
+
+class OptionInputSchema(StrictSchema):
+    label = text(100, required=True)
+    description = ma.fields.String(validate=validate.Length(max=500), load_default="")
+    # Put a need collected in the needs phase to the vote.
+    need_id = ma.fields.Integer(validate=validate.Range(min=1), allow_none=True)
+
+
+class ConsultationDesignSchema(StrictSchema):
+    """The fields a committee sets; which combinations make sense is checked by the service."""
+
+    title = text(100)
+    question = ma.fields.String(validate=validate.Length(max=2000))
+    documents = ma.fields.List(ma.fields.Nested(DocumentSchema), validate=validate.Length(max=20))
+    method = choice(METHODS, metadata={"description": "单选、多选、排序、分配积分或业主共同决定"})
+    matter = ma.fields.Integer(
+        validate=validate.OneOf(list(MATTERS)),
+        allow_none=True,
+        metadata={"description": "民法典第二百七十八条所列事项 1–9（仅业主共同决定）"},
+    )
+    min_choices = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_OPTIONS), allow_none=True)
+    max_choices = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_OPTIONS), allow_none=True)
+    points_budget = ma.fields.Integer(validate=validate.Range(min=1, max=1000), allow_none=True)
+    scope = choice(SCOPES)
+    building_ids = ids()
+    unit_ids = ids()
+    electorate = choice(ELECTORATES)
+    ballot_per = choice(BALLOT_UNITS)
+    allow_change = ma.fields.Boolean()
+    live_results = ma.fields.Boolean()
+    needs_opens_at = ma.fields.AwareDateTime(allow_none=True)
+    needs_closes_at = ma.fields.AwareDateTime(allow_none=True)
+    voting_opens_at = ma.fields.AwareDateTime()
+    voting_closes_at = ma.fields.AwareDateTime()
+    options = ma.fields.List(
+        ma.fields.Nested(OptionInputSchema), validate=validate.Length(max=MAX_OPTIONS)
+    )
+
+
+class ConsultationCreateSchema(ConsultationDesignSchema):
+    title = text(100, required=True)
+    method = choice(METHODS, required=True)
+    voting_opens_at = ma.fields.AwareDateTime(required=True)
+    voting_closes_at = ma.fields.AwareDateTime(required=True)
+
+
+class ConsultationQuerySchema(StrictSchema):
+    status = choice(STATUSES)
+
+
+class ConsultationReasonSchema(StrictSchema):
+    reason = text(200, required=True)
+
+
+class ExtendSchema(StrictSchema):
+    closes_at = ma.fields.AwareDateTime(
+        required=True, metadata={"description": "当前阶段新的截止时间"}
+    )
+    reason = text(200, required=True)
+
+
+class OptionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    label = ma.fields.String()
+    description = ma.fields.String()
+    need_id = ma.fields.Integer(allow_none=True)
+    position = ma.fields.Integer()
+
+
+class ConsultationSchema(ma.Schema):
+    id = ma.fields.Integer()
+    community_id = ma.fields.Integer()
+    title = ma.fields.String()
+    question = ma.fields.String()
+    documents = ma.fields.List(ma.fields.Nested(DocumentSchema))
+    method = ma.fields.String()
+    matter = ma.fields.Integer(allow_none=True)
+    matter_title = ma.fields.Method("_matter_title")
+    min_choices = ma.fields.Integer(allow_none=True)
+    max_choices = ma.fields.Integer(allow_none=True)
+    points_budget = ma.fields.Integer(allow_none=True)
+    scope = ma.fields.String()
+    building_ids = ma.fields.List(ma.fields.Integer())
+    unit_ids = ma.fields.List(ma.fields.Integer())
+    electorate = ma.fields.String()
+    ballot_per = ma.fields.String()
+    allow_change = ma.fields.Boolean()
+    live_results = ma.fields.Boolean()
+    needs_opens_at = ma.fields.DateTime(allow_none=True)
+    needs_closes_at = ma.fields.DateTime(allow_none=True)
+    voting_opens_at = ma.fields.DateTime()
+    voting_closes_at = ma.fields.DateTime()
+    status = ma.fields.String()
+    status_reason = ma.fields.String(allow_none=True)
+    voting_opened_at = ma.fields.DateTime(allow_none=True)
+    closed_at = ma.fields.DateTime(allow_none=True)
+    published_at = ma.fields.DateTime(allow_none=True)
+    options = ma.fields.List(ma.fields.Nested(OptionSchema))
+    created_at = ma.fields.DateTime()
+
+    def _matter_title(self, consultation) -> str | None:
+        return MATTERS.get(consultation.matter) if consultation.matter else None
+
+
+class RatioSchema(ma.Schema):
+    key = ma.fields.String()
+    label = ma.fields.String()
+    numerator = ma.fields.Raw(metadata={"description": "面积为字符串（两位小数），人数为整数"})
+    denominator = ma.fields.Raw()
+    unit = ma.fields.String()
+    threshold = ma.fields.String(metadata={"example": "2/3"})
+    comparator = ma.fields.String(metadata={"example": "≥"})
+    met = ma.fields.Boolean()
+    percent = ma.fields.String(metadata={"example": "68.58"})
+    text = ma.fields.String()
+
+
+class ResultSchema(ma.Schema):
+    """The tally: `decision` for owners' decisions, `standings` for the other methods."""
+
+    consultation_id = ma.fields.Integer()
+    method = ma.fields.String()
+    final = ma.fields.Boolean(metadata={"description": "投票已截止，结果不再变化"})
+    computed_at = ma.fields.String(metadata={"format": "date-time"})
+    ballots = ma.fields.Integer()
+    eligible = ma.fields.Integer(metadata={"description": "名册上的户数（或每人一票时的居民数）"})
+    decision = ma.fields.Dict(allow_none=True)
+    standings = ma.fields.List(ma.fields.Dict(), allow_none=True)
+    winners = ma.fields.List(ma.fields.Integer(), allow_none=True)
+    ties = ma.fields.List(ma.fields.String(), allow_none=True)
+
+
+class TurnoutBuildingSchema(ma.Schema):
+    building_id = ma.fields.Integer()
+    building_name = ma.fields.String()
+    households = ma.fields.Integer()
+    voted = ma.fields.Integer()
+
+
+class TurnoutSchema(ma.Schema):
+    """Who has taken part so far, never how anyone voted."""
+
+    consultation_id = ma.fields.Integer()
+    status = ma.fields.String()
+    ballots = ma.fields.Integer()
+    eligible = ma.fields.Integer()
+    by_channel = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    heads_voted = ma.fields.Integer(allow_none=True)
+    heads_total = ma.fields.Integer(allow_none=True)
+    area_voted = ma.fields.String(allow_none=True)
+    area_total = ma.fields.String(allow_none=True)
+    by_building = ma.fields.List(ma.fields.Nested(TurnoutBuildingSchema))

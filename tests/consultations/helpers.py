@@ -1,0 +1,30 @@
+"""Small helpers of the consultation tests: URLs, and the people and homes of a vote."""
+
+from __future__ import annotations
+
+from backend.communities.models import Unit
+from backend.core.db import db
+from tests import factories
+
+API = "/api/v1"
+
+
+def curl(community_id: int, consultation_id: int | None = None, *parts) -> str:
+    """`curl(a, 5, "ballots")` -> /api/v1/communities/<a>/consultations/5/ballots"""
+    base = f"{API}/communities/{community_id}/consultations"
+    if consultation_id is None:
+        return base
+    return "/".join([f"{base}/{consultation_id}", *map(str, parts)])
+
+
+def owner(unit_id: int, room: str, area: str, owner_ref: str | None = None, *,
+          relation: str = "owner", community_id: int | None = None) -> tuple[int, int]:
+    """A household in `unit_id` with a verified resident of it; returns (user id, household id).
+
+    Call inside an app context (e.g. through `make`)."""
+    unit = db.session.get(Unit, unit_id)
+    home = factories.household(unit, room, area, owner_ref)
+    person = factories.user(f"owner-{unit_id}-{room}-{relation}")
+    factories.grant(person, "resident", community_id=community_id or unit.community_id,
+                    household_id=home.id, relation=relation)
+    return person.id, home.id

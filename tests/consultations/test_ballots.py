@@ -1,0 +1,458 @@
+"""Voting: one ballot per household (or resident), changes, paper and proxy ballots, receipts,
+the bulletin, and the owners' decision counted as the law counts it."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from backend.consultations.models import Ballot, BallotHistory, Consultation
+from backend.consultations.services.ballots import receipt_hash
+from backend.core.db import db
+from tests.communities.helpers import assert_error, assert_ok, pagination, writes_nothing
+from tests.consultations import factories as cf
+from tests.consultations.helpers import curl, owner
+
+
+def options_of(app, consultation_id: int) -> list[int]:
+    with app.app_context():
+        return [o.id for o in db.session.get(Consultation, consultation_id).options]
+
+
+def counted(app, consultation_id: int) -> list[Ballot]:
+    with app.app_context():
+        return list(db.session.scalars(
+            sa.select(Ballot).where(Ballot.consultation_id == consultation_id)))
+
+
+def vote(client, headers, community_id, consultation_id, **choice):
+    return client.post(curl(community_id, consultation_id, "ballots"), headers=headers,
+                       json=choice)
+
+
+def paper(client, headers, community_id, consultation_id, household_id, **fields):
+    body = {"household_id": household_id, "channel": "paper", "paper_ref": "扫描件-001"}
+    body.update(fields)
+    return client.post(curl(community_id, consultation_id, "paper-ballots"), headers=headers,
+                       json=body)
+
+
+def close(client, committee, community_id, consultation_id):
+    return assert_ok(client.post(curl(community_id, consultation_id, "close"), headers=committee,
+                                 json={"reason": "测试截止"}))
+
+
+# ---------------------------------------------------------------- casting
+
+
+def test_a_resident_votes_once_and_keeps_a_receipt(client, app, world, resident, make, counts):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting").id)
+    first, second, _ = options_of(app, voting)
+    cast = assert_ok(vote(client, resident, world.a, voting, option_ids=[first]), 201)
+    assert cast["household_id"] == world.household and cast["channel"] == "online"
+    assert cast["receipt_hash"] == receipt_hash(cast["receipt"])
+    assert len(cast["receipt"].replace("-", "")) == 16
+    with writes_nothing(counts):
+        assert_error(vote(client, resident, world.a, voting, option_ids=[second]), 409,
+                     "ballot_already_cast")
+    mine = assert_ok(client.get(curl(world.a, voting, "ballots/mine"), headers=resident))
+    assert [(b["id"], b["marks"][0]["option_id"]) for b in mine] == [(cast["id"], first)]
+    assert "receipt" not in mine[0]
+
+
+def test_a_changed_ballot_replaces_the_old_one_and_only_the_last_counts(
+    client, app, world, resident, make
+):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          allow_change=True).id)
+    first, second, _ = options_of(app, voting)
+    old = assert_ok(vote(client, resident, world.a, voting, option_ids=[first]), 201)
+    new = assert_ok(vote(client, resident, world.a, voting, option_ids=[second]), 201)
+    assert (new["id"], new["revision"]) == (old["id"], 2)
+    assert new["receipt"] != old["receipt"]
+    [ballot] = counted(app, voting)
+    assert [m.option_id for m in ballot.marks] == [second]
+    with app.app_context():
+        [history] = db.session.scalars(sa.select(BallotHistory)).all()
+        assert (history.ended_reason, history.receipt_hash) == ("changed", old["receipt_hash"])
+
+
+@pytest.mark.parametrize(
+    ("method", "choice", "field"),
+    [
+        ("single", {"option_ids": [0, 1]}, "option_ids"),  # two where one is asked
+        ("single", {"decision": "agree"}, "decision"),
+        ("multiple", {"option_ids": [0, 1, 2]}, "option_ids"),  # max 2
+        ("ranking", {"option_ids": [0, 0]}, "option_ids"),  # the same option twice
+        ("points", {"points": [{"option_id": 0, "points": 8}, {"option_id": 1, "points": 3}]},
+         "points"),  # 11 of 10 points
+        ("owners_decision", {"option_ids": [5]}, "decision"),  # no options: ids stay as given
+    ],
+)
+def test_a_choice_the_method_does_not_allow_is_refused(
+    client, app, world, resident, make, counts, method, choice, field
+):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method=method).id)
+    options = options_of(app, voting)
+    for key in ("option_ids",):
+        if key in choice:
+            choice[key] = [options[i] for i in choice[key]] if options else choice[key]
+    if "points" in choice:
+        choice["points"] = [{**p, "option_id": options[p["option_id"]]} for p in choice["points"]]
+    with writes_nothing(counts):
+        body = assert_error(vote(client, resident, world.a, voting, **choice), 422,
+                            "invalid_choice")
+    assert field in body["errors"]["json"]
+
+
+def test_an_option_of_another_consultation_is_refused(client, app, world, resident, make):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting").id)
+    other = make(lambda: cf.consultation(world.a, world.committee, status="voting").id)
+    assert_error(vote(client, resident, world.a, voting, option_ids=[options_of(app, other)[0]]),
+                 422, "invalid_choice")
+
+
+def test_each_method_is_tallied_by_its_rule(client, app, world, committee, make):
+    def setup():
+        made = {"ranking": cf.consultation(world.a, world.committee, status="voting",
+                                           method="ranking"),
+                "points": cf.consultation(world.a, world.committee, status="voting",
+                                          method="points")}
+        people = [owner(world.spare_unit, f"20{i}", "70.00") for i in range(3)]
+        for consultation in made.values():
+            db.session.flush()
+            from backend.consultations.models import ConsultationElector
+            from backend.consultations.services.electorate import snapshot_electorate
+
+            db.session.execute(sa.delete(ConsultationElector).where(
+                ConsultationElector.consultation_id == consultation.id))
+            snapshot_electorate(consultation)
+        return {k: v.id for k, v in made.items()}, [p for p, _ in people]
+
+    made, people = make(setup)
+    from tests.factories import token_for
+
+    with app.app_context():
+        headers = [{"Authorization": f"Bearer {token_for(p)}"} for p in people]
+    a, b, c = options_of(app, made["ranking"])
+    for h, order in zip(headers, ([a, b, c], [b, a, c], [a, c]), strict=True):
+        assert_ok(vote(client, h, world.a, made["ranking"], option_ids=order), 201)
+    x, y, z = options_of(app, made["points"])
+    for h, spread in zip(headers, ({x: 6, y: 4}, {y: 10}, {x: 5, z: 5}), strict=True):
+        points = [{"option_id": o, "points": p} for o, p in spread.items()]
+        assert_ok(vote(client, h, world.a, made["points"], points=points), 201)
+
+    ranking = close(client, committee, world.a, made["ranking"])
+    result = assert_ok(client.get(curl(world.a, made["ranking"], "result"), headers=committee))
+    # Borda with 3 options: 2, 1, 0 points. a: 2+1+2=5, b: 1+2=3, c: 0+0+1=1
+    assert [(s["option_id"], s["score"]) for s in result["standings"]] == [(a, 5), (b, 3), (c, 1)]
+    assert result["winners"] == [a] and ranking["status"] == "closed"
+    close(client, committee, world.a, made["points"])
+    result = assert_ok(client.get(curl(world.a, made["points"], "result"), headers=committee))
+    assert {s["option_id"]: s["score"] for s in result["standings"]} == {x: 11, y: 14, z: 5}
+    assert result["winners"] == [y]
+
+
+# ---------------------------------------------------------------- who may vote
+
+
+def test_only_residents_in_scope_vote(client, app, world, auth, make, counts):
+    def setup():
+        elsewhere, _ = owner(world.spare_unit, "301", "60.00")
+        c = cf.consultation(world.a, world.committee, status="draft", scope="units")
+        from backend.communities.models import Unit
+
+        c.units = [db.session.get(Unit, world.unit)]
+        c.status = "voting"
+        c.voting_opened_at = c.voting_opens_at
+        db.session.flush()
+        from backend.consultations.services.electorate import snapshot_electorate
+
+        snapshot_electorate(c)
+        return c.id, elsewhere
+
+    voting, elsewhere = make(setup)
+    option = options_of(app, voting)[0]
+    with writes_nothing(counts):
+        assert_error(vote(client, auth(elsewhere), world.a, voting, option_ids=[option]), 404,
+                     "consultation_not_found")  # out of scope: it is not theirs to see
+        assert_error(vote(client, auth(world.claimant), world.a, voting, option_ids=[option]),
+                     404, "not_found")  # a pending claim gives no role here at all
+        assert_error(vote(client, auth(world.outsider), world.a, voting, option_ids=[option]),
+                     404, "not_found")
+        assert_error(vote(client, auth(world.committee), world.a, voting, option_ids=[option]),
+                     403, "forbidden")
+
+
+def test_owners_only_votes_turn_tenants_away(client, app, world, auth, make, counts):
+    def setup():
+        tenant, _ = owner(world.unit, "105", "50.00", relation="tenant")
+        return cf.consultation(world.a, world.committee, status="voting",
+                               electorate="owners").id, tenant
+
+    voting, tenant = make(setup)
+    with writes_nothing(counts):
+        assert_error(vote(client, auth(tenant), world.a, voting,
+                          option_ids=[options_of(app, voting)[0]]), 404, "consultation_not_found")
+
+
+def test_an_owner_of_two_flats_says_which_one_votes(client, app, world, auth, make):
+    def setup():
+        person, first = owner(world.spare_unit, "401", "60.00", "O-9")
+        from backend.communities.models import Unit
+        from tests import factories
+
+        second = factories.household(db.session.get(Unit, world.spare_unit), "402", "40.00", "O-9")
+        factories.grant(db.session.get(factories.User, person), "resident",
+                        community_id=world.a, household_id=second.id, relation="owner")
+        return (cf.consultation(world.a, world.committee, status="voting",
+                                method="owners_decision").id, person, first, second.id)
+
+    voting, person, first, second = make(setup)
+    headers = auth(person)
+    assert_error(vote(client, headers, world.a, voting, decision="agree"), 422,
+                 "household_required")
+    assert_ok(vote(client, headers, world.a, voting, decision="agree", household_id=first), 201)
+    assert_ok(vote(client, headers, world.a, voting, decision="agree", household_id=second), 201)
+    assert_error(vote(client, headers, world.a, voting, decision="agree",
+                      household_id=world.household), 403, "not_eligible")
+    assert len(assert_ok(client.get(curl(world.a, voting, "ballots/mine"), headers=headers))) == 2
+
+
+def test_voting_is_refused_outside_its_window(client, app, world, resident, make, counts):
+    collecting = make(lambda: cf.consultation(world.a, world.committee).id)
+    with writes_nothing(counts):
+        assert_error(vote(client, resident, world.a, collecting,
+                          option_ids=[options_of(app, collecting)[0]]), 409, "voting_not_open")
+
+
+# ---------------------------------------------------------------- paper and proxy
+
+
+def test_paper_and_online_ballots_exclude_each_other(client, app, world, committee, resident,
+                                                     make, counts):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision", allow_change=True).id)
+    entered = assert_ok(paper(client, committee, world.a, voting, world.free_household,
+                              channel="proxy", proxy_name="李四", decision="disagree"), 201)
+    assert (entered["channel"], entered["proxy_name"]) == ("proxy", "李四")
+    assert entered["receipt"]
+    with writes_nothing(counts):
+        assert_error(paper(client, committee, world.a, voting, world.free_household,
+                           decision="agree"), 409, "ballot_already_cast")
+    assert_ok(vote(client, resident, world.a, voting, decision="agree"), 201)
+    with writes_nothing(counts):
+        assert_error(paper(client, committee, world.a, voting, world.household,
+                           decision="agree"), 409, "ballot_already_cast")
+    channels = sorted((b.household_id, b.channel) for b in counted(app, voting))
+    assert channels == [(world.household, "online"), (world.free_household, "proxy")]
+
+
+def test_a_household_that_voted_on_paper_cannot_vote_online(client, app, world, committee,
+                                                            resident, make):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision", allow_change=True).id)
+    assert_ok(paper(client, committee, world.a, voting, world.household, decision="agree"), 201)
+    assert_error(vote(client, resident, world.a, voting, decision="disagree"), 409,
+                 "ballot_cast_on_paper")
+
+
+def test_a_paper_ballot_entered_by_mistake_is_voided_and_the_owner_votes_again(
+    client, app, world, committee, resident, make
+):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision").id)
+    entered = assert_ok(paper(client, committee, world.a, voting, world.household,
+                              decision="agree"), 201)
+    void = curl(world.a, voting, "paper-ballots", entered["id"], "void")
+    assert client.post(void, headers=committee, json={"reason": "录错房号"}).status_code == 204
+    assert counted(app, voting) == []
+    online = assert_ok(vote(client, resident, world.a, voting, decision="disagree"), 201)
+    assert_error(client.post(curl(world.a, voting, "paper-ballots", online["id"], "void"),
+                             headers=committee, json={"reason": "x"}), 409, "online_ballot")
+
+
+def test_a_proxy_ballot_names_the_proxy(client, world, committee, make, counts):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision").id)
+    with writes_nothing(counts):
+        body = assert_error(paper(client, committee, world.a, voting, world.household,
+                                  channel="proxy", decision="agree"), 422, "validation_error")
+    assert "proxy_name" in body["errors"]["json"]
+
+
+def test_paper_ballots_only_for_households_on_the_roll(client, world, committee, make):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision").id)
+    assert_error(paper(client, committee, world.a, voting, world.b_household, decision="agree"),
+                 404, "household_not_on_roll")
+
+
+# ---------------------------------------------------------------- owners' decisions
+
+
+def owners_vote(make, world, areas_and_refs):
+    """A voting owners' decision (matter 7) on a roll of the world's two households plus
+    `areas_and_refs`; returns (consultation id, [(user id, household id)...]) of the extra ones."""
+
+    def setup():
+        people = [owner(world.spare_unit, f"5{i:02d}", area, ref)
+                  for i, (area, ref) in enumerate(areas_and_refs)]
+        c = cf.consultation(world.a, world.committee, status="voting", method="owners_decision")
+        return c.id, people
+
+    return make(setup)
+
+
+def test_the_owners_decision_counts_area_and_heads_exactly(client, app, world, committee,
+                                                           resident, auth, make):
+    # Roll: 101 (80.00, O-1), 102 (90.50, O-2), and 500/501 (60.00 + 40.00) of one owner O-7,
+    # 502 (29.50, unowned ref): 5 households, 4 owners, 300.00 m².
+    voting, people = owners_vote(make, world, [("60.00", "O-7"), ("40.00", "O-7"),
+                                               ("29.50", None)])
+    assert_ok(vote(client, resident, world.a, voting, decision="agree"), 201)
+    for person, _ in people[:2]:  # the two flats of O-7 agree: one head, 100.00 m²
+        assert_ok(vote(client, auth(person), world.a, voting, decision="agree"), 201)
+    assert_ok(paper(client, committee, world.a, voting, world.free_household,
+                    decision="abstain"), 201)
+    turnout = assert_ok(client.get(curl(world.a, voting, "turnout"), headers=committee))
+    assert (turnout["heads_voted"], turnout["heads_total"]) == (3, 4)
+    assert (turnout["area_voted"], turnout["area_total"]) == ("270.50", "300.00")
+    assert turnout["by_channel"] == {"online": 3, "paper": 1, "proxy": 0}
+
+    close(client, committee, world.a, voting)
+    decision = assert_ok(client.get(curl(world.a, voting, "result"), headers=resident))["decision"]
+    ratios = {r["key"]: r for r in decision["ratios"]}
+    # participation: 270.50 / 300.00 ≥ 2/3 and 3 / 4 ≥ 2/3
+    assert ratios["participation_area"]["text"].startswith("参与表决的专有面积 270.50 / 300.00 m²")
+    assert (ratios["participation_heads"]["numerator"], ratios["participation_heads"]["met"]) == (
+        3, True)
+    # approval (matter 7 needs 3/4): agree area 180.00 / 270.50 < 3/4; heads 2 / 3 < 3/4
+    assert ratios["approval_area"]["met"] is False
+    assert (ratios["approval_heads"]["numerator"], ratios["approval_heads"]["denominator"]) == (
+        2, 3)
+    assert decision["passed"] is False and decision["rule"] == "special"
+
+
+def test_an_owners_decision_passes_at_exactly_three_quarters(client, app, world, committee,
+                                                             resident, auth, make):
+    # Four owners of 100.00 m² each... the world's two are 80.00 and 90.50, so add two flats
+    # whose areas make agree area exactly 3/4: agree 80.00 + 90.50 + 129.50 = 300.00 of 400.00.
+    voting, people = owners_vote(make, world, [("129.50", None), ("100.00", None)])
+    assert_ok(vote(client, resident, world.a, voting, decision="agree"), 201)
+    assert_ok(paper(client, committee, world.a, voting, world.free_household, decision="agree"),
+              201)
+    assert_ok(vote(client, auth(people[0][0]), world.a, voting, decision="agree"), 201)
+    assert_ok(vote(client, auth(people[1][0]), world.a, voting, decision="disagree"), 201)
+    close(client, committee, world.a, voting)
+    decision = assert_ok(client.get(curl(world.a, voting, "result"), headers=resident))["decision"]
+    ratios = {r["key"]: r for r in decision["ratios"]}
+    assert ratios["approval_area"]["numerator"] == "300.00"
+    assert ratios["approval_area"]["denominator"] == "400.00"
+    assert ratios["approval_heads"]["numerator"] == 3 and ratios["approval_heads"]["met"]
+    assert decision["passed"] is True
+
+
+def test_the_area_counted_is_the_one_on_the_roll_when_voting_opened(client, app, world,
+                                                                     committee, resident, make):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision").id)
+    from decimal import Decimal
+
+    from backend.communities.models import Household
+
+    def enlarge():
+        db.session.get(Household, world.household).exclusive_area = Decimal("999.00")
+
+    make(enlarge)
+    assert_ok(vote(client, resident, world.a, voting, decision="agree"), 201)
+    [ballot] = counted(app, voting)
+    assert str(ballot.area) == "80.00"
+
+
+# ---------------------------------------------------------------- the bulletin
+
+
+def test_the_bulletin_lists_receipts_and_choices_after_the_close(client, app, world, committee,
+                                                                 resident, auth, make):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision").id)
+    cast = assert_ok(vote(client, resident, world.a, voting, decision="agree"), 201)
+    assert_ok(paper(client, committee, world.a, voting, world.free_household,
+                    decision="disagree"), 201)
+    assert_error(client.get(curl(world.a, voting, "bulletin"), headers=resident), 409,
+                 "voting_not_closed")
+    close(client, committee, world.a, voting)
+    response = client.get(curl(world.a, voting, "bulletin"), headers=auth(world.grid_worker))
+    entries = assert_ok(response)
+    assert pagination(response)["total"] == 2
+    assert sorted(e["decision"] for e in entries) == ["agree", "disagree"]
+    assert all(set(e) == {"receipt_hash", "decision", "marks"} for e in entries)
+    mine = assert_ok(client.get(curl(world.a, voting, "bulletin"), headers=resident,
+                                query_string={"receipt": cast["receipt"].lower()}))
+    assert [(e["receipt_hash"], e["decision"]) for e in mine] == [(cast["receipt_hash"], "agree")]
+    assert_error(client.get(curl(world.a, voting, "bulletin"), headers=resident,
+                            query_string={"receipt": "AAAA-BBBB-CCCC-DDDD"}), 404,
+                 "receipt_not_found")
+
+
+# ---------------------------------------------------------------- retries and races
+
+
+def test_a_retried_vote_with_the_same_idempotency_key_counts_once(client, app, world, resident,
+                                                                   make):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          allow_change=True).id)
+    option = options_of(app, voting)[0]
+    headers = {**resident, "Idempotency-Key": str(uuid.uuid4())}
+    first = client.post(curl(world.a, voting, "ballots"), headers=headers,
+                        json={"option_ids": [option]})
+    again = client.post(curl(world.a, voting, "ballots"), headers=headers,
+                        json={"option_ids": [option]})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["receipt"] == first.get_json()["receipt"]
+    [ballot] = counted(app, voting)
+    assert ballot.revision == 1
+
+
+def test_simultaneous_ballots_of_one_household_count_once(app, world, make, auth, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the race needs a server database (SQLite serialises writers)")
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision").id)
+
+    def add_household_members():
+        from tests import factories
+
+        members = []
+        for i in range(11):
+            person = factories.user(f"family-{i}")
+            factories.grant(person, "resident", community_id=world.a,
+                            household_id=world.household, relation="owner")
+            members.append(person.id)
+        return members
+
+    people = [world.resident, *make(add_household_members)]
+    headers = [auth(person) for person in people]
+    barrier = threading.Barrier(len(people))
+    statuses = []
+
+    def cast(h):
+        with app.test_client() as own_client:
+            barrier.wait()
+            response = own_client.post(curl(world.a, voting, "ballots"), headers=h,
+                                       json={"decision": "agree"})
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=cast, args=(h,)) for h in headers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] + [409] * (len(people) - 1)
+    assert len(counted(app, voting)) == 1
