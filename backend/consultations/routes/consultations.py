@@ -7,7 +7,7 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
 from backend.consultations.schemas import consultations as s
-from backend.consultations.services import lifecycle, results, turnout
+from backend.consultations.services import design, lifecycle, results, turnout
 from backend.core.auth import current_actor
 from backend.core.docs import errors
 from backend.core.pagination import SelectPage
@@ -27,7 +27,7 @@ class Consultations(MethodView):
     @errors(401, 403, 404)
     def get(self, filters, community_id):
         """Consultations of the community (residents: those they may take part in)"""
-        return lifecycle.list_consultations(
+        return design.list_consultations(
             actor=current_actor(), community_id=community_id, filters=filters
         )
 
@@ -36,7 +36,7 @@ class Consultations(MethodView):
     @errors(401, 403, 404)
     def post(self, data, community_id):
         """Draft a consultation (committee)"""
-        return lifecycle.create_consultation(
+        return design.create_consultation(
             actor=current_actor(), community_id=community_id, data=data
         )
 
@@ -49,7 +49,7 @@ class ConsultationById(MethodView):
     @errors(401, 403, 404)
     def get(self, community_id, consultation_id):
         """One consultation with its options, dates and documents"""
-        return lifecycle.get_consultation(
+        return design.get_consultation(
             actor=current_actor(), community_id=community_id, consultation_id=consultation_id
         )
 
@@ -58,7 +58,7 @@ class ConsultationById(MethodView):
     @errors(401, 403, 404, 409)
     def patch(self, changes, community_id, consultation_id):
         """Change the design before voting opens (committee)"""
-        return lifecycle.update_consultation(
+        return design.update_consultation(
             actor=current_actor(),
             community_id=community_id,
             consultation_id=consultation_id,
@@ -69,7 +69,7 @@ class ConsultationById(MethodView):
     @errors(401, 403, 404, 409)
     def delete(self, community_id, consultation_id):
         """Remove a draft made by mistake (committee)"""
-        lifecycle.delete_draft(
+        design.delete_draft(
             actor=current_actor(), community_id=community_id, consultation_id=consultation_id
         )
 
