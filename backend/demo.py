@@ -186,6 +186,7 @@ def load_demo() -> bool:
         tx.add(ServiceArea(organisation_id=prop.id, community_id=old.id, buildings=serviced))
 
         users = _load_users(tx, street, prop, communities, homes)
+        _load_consultations(tx, old, buildings, users)
         for code, grid_name, building_names, worker in GRIDS:
             tx.add(
                 Grid(
@@ -196,6 +197,51 @@ def load_demo() -> bool:
                 )
             )
     return True
+
+
+def _load_consultations(tx, old: Community, buildings, users) -> None:
+    """The old estate's renovation: needs being collected from everyone, and the owners of
+    1号楼1单元 deciding on an elevator (art. 278 matter 7), voting open now."""
+    from datetime import timedelta
+
+    from backend.consultations.models import Consultation, Need
+    from backend.consultations.services.electorate import snapshot_electorate
+
+    now = utcnow().replace(second=0, microsecond=0)
+    day = timedelta(days=1)
+    committee = users["committee_old"].id
+    renovation = Consultation(
+        community_id=old.id, created_by_id=committee, status="collecting",
+        title="和兴小区老旧小区改造需求征集",
+        question="本次改造资金有限，请提出并支持您最关心的改造项目，征集结束后投票排序。",
+        documents=[], method="ranking", scope="community", electorate="residents",
+        ballot_per="household", allow_change=True, live_results=False,
+        needs_opens_at=now - 3 * day, needs_closes_at=now + 11 * day,
+        voting_opens_at=now + 11 * day, voting_closes_at=now + 25 * day,
+    )
+    tx.add(renovation)
+    tx.flush()
+    for author, title, need_class, supports in (
+        ("owner_old", "1单元加装电梯", "improve", 12),
+        ("owner2_old", "更换老化供水管道", "basic", 31),
+        ("tenant_old", "增设电动自行车充电桩", "improve", 18),
+    ):
+        tx.add(Need(consultation_id=renovation.id, community_id=old.id,
+                    author_id=users[author].id, title=title, need_class=need_class,
+                    status="published", support_count=supports, photos=[]))
+    block = buildings["DEMO-OLD", "1号楼"]
+    elevator = Consultation(
+        community_id=old.id, created_by_id=committee, status="voting",
+        title="1号楼1单元加装电梯", method="owners_decision", matter=7,
+        question="是否同意按公示方案为1号楼1单元加装电梯，费用按楼层分摊？",
+        documents=[], scope="units", electorate="owners", ballot_per="household",
+        allow_change=True, live_results=False, units=[block.units[0]],
+        voting_opens_at=now - 2 * day, voting_opened_at=now - 2 * day,
+        voting_closes_at=now + 12 * day,
+    )
+    tx.add(elevator)
+    tx.flush()
+    snapshot_electorate(elevator)
 
 
 def _load_regions(tx) -> Region:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -237,14 +238,16 @@ def url_values(world: World) -> dict:
         "comment_id": 1,
         "ballot_id": 1,
         "meeting_id": 1,
+        "check_id": 1,
     }
 
 
 def fill_url(rule: str, values: dict) -> str:
     """Turn a Flask rule (or an OpenAPI path) into a URL with the given values."""
-    url = rule
+    # Converters say what a value may be, not which: <any(csv,xlsx):file_format> -> <file_format>.
+    url = re.sub(r"<[^:<>]+:(\w+)>", r"<\1>", rule)
     for name, value in values.items():
-        for pattern in (f"<int:{name}>", f"<path:{name}>", f"<{name}>", f"{{{name}}}"):
+        for pattern in (f"<{name}>", f"{{{name}}}"):
             url = url.replace(pattern, str(value))
     assert "<" not in url and "{" not in url, f"no value for a parameter of {rule}"
     return url

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.communities.models import Building, Unit
+from backend.consultations.tally import MATTER_TITLES
 from backend.core.db import Base, Timestamped, utcnow
 
 STATUSES = ("draft", "scheduled", "collecting", "voting", "closed", "published", "cancelled")
@@ -30,18 +31,8 @@ METHODS = {
 }
 DECISIONS = {"agree": "同意", "disagree": "反对", "abstain": "弃权"}
 
-# Civil Code art. 278, paragraph 1: the matters owners decide jointly.
-MATTERS = {
-    1: "制定和修改业主大会议事规则",
-    2: "制定和修改管理规约",
-    3: "选举业主委员会或者更换业主委员会成员",
-    4: "选聘和解聘物业服务企业或者其他管理人",
-    5: "使用建筑物及其附属设施的维修资金",
-    6: "筹集建筑物及其附属设施的维修资金",
-    7: "改建、重建建筑物及其附属设施",
-    8: "改变共有部分的用途或者利用共有部分从事经营活动",
-    9: "有关共有和共同管理权利的其他重大事项",
-}
+# Civil Code art. 278, paragraph 1: the matters owners decide jointly (worded in tally.py).
+MATTERS = MATTER_TITLES
 
 SCOPES = {"community": "全社区", "buildings": "指定楼栋", "units": "指定单元"}
 ELECTORATES = {"residents": "全体居民", "owners": "仅业主"}
@@ -79,7 +70,8 @@ consultation_units = sa.Table(
 class Consultation(Base, Timestamped):
     __tablename__ = "consultations"
     __table_args__ = (
-        sa.Index(None, "status", "voting_closes_at"),
+        # The scheduler's question every minute: which running consultations are due.
+        sa.Index("ix_consultations_due", "status", "voting_closes_at"),
         sa.CheckConstraint("matter IS NULL OR matter BETWEEN 1 AND 9", name="matter_known"),
     )
 
@@ -105,7 +97,7 @@ class Consultation(Base, Timestamped):
     voting_opens_at: Mapped[datetime]
     voting_closes_at: Mapped[datetime]
 
-    status: Mapped[str] = mapped_column(sa.String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft")
     # Why it closed early, was extended or was cancelled: shown to residents.
     status_reason: Mapped[str | None] = mapped_column(sa.String(200))
     voting_opened_at: Mapped[datetime | None]
@@ -127,12 +119,11 @@ class Consultation(Base, Timestamped):
         cascade="all, delete-orphan",
         lazy="selectin",
     )
+    # Loaded when asked for (lists load them with the rows): casting a ballot needs neither.
     buildings: Mapped[list[Building]] = relationship(
-        secondary=consultation_buildings, order_by="Building.id", lazy="selectin"
+        secondary=consultation_buildings, order_by="Building.id"
     )
-    units: Mapped[list[Unit]] = relationship(
-        secondary=consultation_units, order_by="Unit.id", lazy="selectin"
-    )
+    units: Mapped[list[Unit]] = relationship(secondary=consultation_units, order_by="Unit.id")
 
     @property
     def building_ids(self) -> list[int]:

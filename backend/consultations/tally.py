@@ -37,8 +37,7 @@ from itertools import groupby
 MATTERS_SPECIAL = frozenset({6, 7, 8})
 TWO_THIRDS, THREE_QUARTERS, HALF = Fraction(2, 3), Fraction(3, 4), Fraction(1, 2)
 
-# Art. 278 paragraph 1, as worded by the law; models.MATTERS repeats it (a test keeps them equal)
-# because this module must not import the database layer.
+# Art. 278 paragraph 1, as worded by the law; the models take it from here.
 MATTER_TITLES = {
     1: "制定和修改业主大会议事规则",
     2: "制定和修改管理规约",

@@ -41,8 +41,11 @@ STAFF_SIGN_IN = Limits(per_ip="10/minute;100/hour")
 # Needs a fresh wx.login code each time, and every call spends our WeChat quota.
 WECHAT_SIGN_IN = Limits(per_ip="60/minute;1000/hour")
 TOKEN_REFRESH = Limits(per_ip="120/minute", per_user="10/minute")
-# For later use: posts, comments, reports, votes ...
+# Supports, reports and other small content.
 CONTENT = Limits(per_ip="120/minute", per_user="20/minute;300/day")
+# Votes: per user only. A whole estate may vote in the last hour from behind one carrier NAT,
+# and a ballot changes nothing but its own row, so there is nothing to gain per IP.
+BALLOTS = Limits(per_user="20/minute;200/day")
 # Endpoints that call WeChat on the caller's behalf (content checks, messages).
 WECHAT_BACKED = Limits(per_ip="120/minute", per_user="10/minute;200/day")
 
@@ -51,6 +54,11 @@ LIMITS: dict[str, Limits] = {
     "auth.PasswordLogin": STAFF_SIGN_IN,
     "auth.DevLogin": STAFF_SIGN_IN,
     "auth.Refresh": TOKEN_REFRESH,
+    "consultation_needs.Needs": WECHAT_BACKED,
+    "consultation_needs.Comments": WECHAT_BACKED,
+    "consultation_needs.CommentReport": CONTENT,
+    "consultation_needs.NeedSupport": CONTENT,
+    "consultation_ballots.Ballots": BALLOTS,
 }
 
 

@@ -30,3 +30,52 @@ def committee(world, auth) -> dict:
 def resident(world, auth) -> dict:
     """Authorization header of the verified owner of `world.household` in community a."""
     return auth(world.resident)
+
+
+@pytest.fixture
+def give_openid(app):
+    """`give_openid(user_id, openid="oid-<user id>")`: the user signs in through our
+    mini-program, so WeChat's text check can be asked for them (the fake passes their text
+    unless it holds REVIEW or RISKY); without an openid every text waits for review."""
+
+    def run(user_id: int, openid: str | None = None) -> str:
+        from backend.accounts.models import WechatIdentity
+
+        openid = openid or f"oid-{user_id}"
+        with app.app_context():
+            db.session.add(
+                WechatIdentity(user_id=user_id, appid=app.config["WECHAT_APPID"], openid=openid)
+            )
+            db.session.commit()
+        return openid
+
+    return run
+
+
+@pytest.fixture
+def new_resident(app, world):
+    """`new_resident(name, room="201", unit_id=world.unit)` -> the id of a new verified owner of a
+    new household in community a."""
+
+    def run(name: str, room: str = "201", unit_id: int | None = None) -> int:
+        from backend.communities.models import Unit
+        from tests.factories import grant, household, user
+
+        with app.app_context():
+            home = household(db.session.get(Unit, unit_id or world.unit), room)
+            row = user(name)
+            grant(row, "resident", community_id=world.a, household_id=home.id, relation="owner")
+            db.session.commit()
+            return row.id
+
+    return run
+
+
+@pytest.fixture
+def wechat_token(app):
+    """The shared WeChat access token fetched beforehand, so that a refused request's row counts
+    compare the domain's writes only (the first call to WeChat stores the token)."""
+    from backend.core.wechat import wechat_client
+
+    with app.app_context():
+        wechat_client().access_token()

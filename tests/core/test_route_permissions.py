@@ -182,6 +182,11 @@ CASES: dict[tuple[str, str], Case] = {
     # (signed pushes are tested in tests/core/wechat/test_media.py).
     ("GET", "/api/v1/wechat/push"): Case(PUBLIC, status=403, community_scoped=False),
     ("POST", "/api/v1/wechat/push"): Case(PUBLIC, status=403, community_scoped=False),
+    # -- photos WeChat could not decide: the community's moderators decide them
+    ("GET", "/api/v1/communities/<int:community_id>/media-checks"): Case(MANAGERS),
+    ("POST", "/api/v1/communities/<int:community_id>/media-checks/<int:check_id>/decision"): Case(
+        MANAGERS, body={"verdict": "pass"}, params=lambda w: _held_photo(w)
+    ),
     # -- notifications and subscriptions
     ("GET", "/api/v1/me/notifications"): Case(SIGNED_IN, community_scoped=False),
     ("GET", "/api/v1/me/notifications/unread-count"): Case(SIGNED_IN, community_scoped=False),
@@ -257,6 +262,17 @@ def _room_in_spare_unit(world):
 
     household(db.session.get(Unit, world.spare_unit), "101")
     db.session.commit()
+
+
+def _held_photo(world):
+    from backend.core.db import db
+    from backend.core.wechat.models import MediaCheck
+
+    check = MediaCheck(owner_kind="joint_meeting", owner_id=1, community_id=world.a,
+                       url="https://cdn.example.cn/m/1.jpg", status="manual_review")
+    db.session.add(check)
+    db.session.commit()
+    return {"check_id": check.id}
 
 
 def _residents_notification(world):

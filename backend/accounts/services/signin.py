@@ -407,3 +407,19 @@ def _audit_user_created(user: User, role: str, **scope) -> None:
         target_id=user.id,
         details={"role": str(role), "via": "cli", **scope},
     )
+
+
+def wechat_openid(user_id: int) -> str | None:
+    """The user's openid in our mini-program, or None (staff signed in with a password).
+
+    WeChat's content checks are asked on behalf of an openid; without one they cannot be.
+    """
+    return db.session.scalar(
+        sa.select(WechatIdentity.openid)
+        .where(
+            WechatIdentity.user_id == user_id,
+            WechatIdentity.appid == current_app.config["WECHAT_APPID"],
+        )
+        .order_by(WechatIdentity.id)
+        .limit(1)
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 
 from backend.accounts.models import Membership
 from backend.communities.models import Community, Household
@@ -107,14 +108,22 @@ def eligible_memberships_query(consultation: Consultation) -> sa.Select:
 
 def eligible_memberships(user_id: int, consultation: Consultation) -> list[Membership]:
     """The user's verified resident memberships that give a say in this consultation, one per
-    household they belong to in scope (an owner of two flats has two)."""
-    return list(
-        db.session.scalars(
-            eligible_memberships_query(consultation)
-            .where(Membership.user_id == user_id)
-            .order_by(Membership.household_id)
+    household they belong to in scope (an owner of two flats has two).
+
+    Kept for the rest of the request: seeing a consultation and voting in it ask the same
+    question, and a ballot is the hottest write there is.
+    """
+    known = g.setdefault("eligible_memberships", {}) if has_app_context() else {}
+    key = (user_id, consultation.id)
+    if key not in known:
+        known[key] = list(
+            db.session.scalars(
+                eligible_memberships_query(consultation)
+                .where(Membership.user_id == user_id)
+                .order_by(Membership.household_id)
+            )
         )
-    )
+    return known[key]
 
 
 def eligible_user_ids(consultation: Consultation) -> list[int]:

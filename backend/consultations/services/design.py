@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from backend.accounts.models import Membership
 from backend.communities.models import Building, Community, Household, Unit
@@ -36,7 +37,11 @@ def list_consultations(*, actor: Actor, community_id: int, filters: dict) -> sa.
     but drafts, residents those they are eligible for."""
     community = community_or_404(community_id)
     roles = policy.require(actor, "consultation.view", community)
-    query = sa.select(Consultation).where(Consultation.community_id == community.id)
+    query = (
+        sa.select(Consultation)
+        .where(Consultation.community_id == community.id)
+        .options(selectinload(Consultation.buildings), selectinload(Consultation.units))
+    )
     if "status" in filters:
         query = query.where(Consultation.status == filters["status"])
     if not roles & policy.allowed_roles("consultation.view_all"):

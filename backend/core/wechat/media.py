@@ -12,9 +12,10 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 
+from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
-from backend.core.errors import ServiceUnavailable
+from backend.core.errors import Conflict, NotFound, ServiceUnavailable
 from backend.core.wechat.client import SUGGESTIONS, wechat_client
 from backend.core.wechat.models import MediaCheck
 
@@ -103,3 +104,54 @@ def send_stale_checks_to_review() -> int:
             .values(status="manual_review")
         )
     return result.rowcount
+
+
+def list_media_checks(*, actor: Actor, community_id: int, status: str) -> sa.Select:
+    """The community's photos in `status`, oldest first: by default those waiting for a person
+    because WeChat could not decide (unreachable, no verdict in time, an author without openid)."""
+    community = _reviewed_community(actor, community_id)
+    return (
+        sa.select(MediaCheck)
+        .where(MediaCheck.community_id == community.id, MediaCheck.status == status)
+        .order_by(MediaCheck.id)
+    )
+
+
+def decide_media_check(*, actor: Actor, community_id: int, check_id: int, verdict: str):
+    """A moderator decides a photo: `pass` shows it to everyone, `risky` keeps it to its author
+    and moderators. A later decision may correct an earlier one (the undo).
+
+    Outcomes: the check; 404 `media_check_not_found` (another community's photo included); 409
+    `media_check_pending` while WeChat's own verdict is still awaited.
+    """
+    with transaction() as session:
+        community = _reviewed_community(actor, community_id)
+        check = session.scalar(
+            sa.select(MediaCheck)
+            .where(MediaCheck.id == check_id, MediaCheck.community_id == community.id)
+            .with_for_update()
+        )
+        if check is None:
+            raise NotFound("未找到该图片", code="media_check_not_found")
+        if check.status == "pending":
+            raise Conflict("微信内容安全检测尚未返回结果，请稍后再审核", code="media_check_pending")
+        previous, check.status, check.verdict_at = check.status, verdict, utcnow()
+        audit.record(
+            action="media.reviewed",
+            target_type="media_check",
+            target_id=check.id,
+            community=community,
+            actor=actor,
+            details={"owner_kind": check.owner_kind, "owner_id": check.owner_id,
+                     "from": previous, "to": verdict},
+        )
+        return check
+
+
+def _reviewed_community(actor: Actor, community_id: int):
+    from backend.communities.services.common import community_or_404
+    from backend.core.wechat.permissions import policy
+
+    community = community_or_404(community_id)
+    policy.require(actor, "media.review", community)
+    return community

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask.views import MethodView
+from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
+from backend.core.auth import current_actor
 from backend.core.docs import errors
-from backend.core.wechat import push
+from backend.core.pagination import SelectPage
+from backend.core.wechat import media, push
 from backend.core.wechat import schemas as s
 
 blp = Blueprint("wechat", __name__, description="微信消息推送（由微信服务器调用）")
@@ -37,3 +40,35 @@ class Push(MethodView):
         push.require_push_signature(signature=signature, timestamp=timestamp, nonce=nonce)
         push.receive_push(request.get_data())
         return _plain("success")
+
+
+@blp.route("/communities/<int:community_id>/media-checks")
+class MediaChecks(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(s.MediaReviewQuerySchema, location="query")
+    @blp.response(200, s.MediaCheckSchema(many=True))
+    @blp.paginate(SelectPage, page_size=20, max_page_size=100)
+    @errors(401, 403, 404)
+    def get(self, filters, community_id):
+        """Photos of the community by check status, by default those awaiting a person (committee)"""
+        return media.list_media_checks(
+            actor=current_actor(), community_id=community_id, status=filters["status"]
+        )
+
+
+@blp.route("/communities/<int:community_id>/media-checks/<int:check_id>/decision")
+class MediaDecision(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(s.MediaDecisionSchema)
+    @blp.response(200, s.MediaCheckSchema)
+    @errors(401, 403, 404, 409)
+    def post(self, data, community_id, check_id):
+        """Decide a photo WeChat could not: pass or risky (committee)"""
+        return media.decide_media_check(
+            actor=current_actor(),
+            community_id=community_id,
+            check_id=check_id,
+            verdict=data["verdict"],
+        )

@@ -26,3 +26,34 @@ class PushQuerySchema(ma.Schema):
 
 class PushVerifyQuerySchema(PushQuerySchema):
     echostr = _param(128, metadata={"description": "Echoed back when the request is signed"})
+
+
+class MediaReviewQuerySchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    status = ma.fields.String(
+        load_default="manual_review",
+        validate=validate.OneOf(["pending", "manual_review", "review", "pass", "risky"]),
+    )
+
+
+class MediaDecisionSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    verdict = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(["pass", "risky"]),
+        metadata={"description": "pass 通过（所有人可见）/ risky 违规（仅作者和审核人可见）"},
+    )
+
+
+class MediaCheckSchema(ma.Schema):
+    id = ma.fields.Integer()
+    owner_kind = ma.fields.String(metadata={"description": "照片所属：consultation_need、joint_meeting…"})
+    owner_id = ma.fields.Integer()
+    url = ma.fields.String()
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    verdict_at = ma.fields.DateTime(allow_none=True)

@@ -1,8 +1,8 @@
 """consultations
 
-Revision ID: 7ec5f649c9f9
+Revision ID: edde9e9ec590
 Revises: 6741a8fd776e
-Created: 2026-11-21 11:25:33.296454
+Created: 2026-11-21 11:45:19.329691
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import backend.core.crypto
 import backend.core.db
 
-revision = '7ec5f649c9f9'
+revision = 'edde9e9ec590'
 down_revision = '6741a8fd776e'
 branch_labels = None
 depends_on = None
@@ -60,7 +60,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('consultations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consultations_community_id'), ['community_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_consultations_status'), ['status'], unique=False)
+        batch_op.create_index('ix_consultations_due', ['status', 'voting_closes_at'], unique=False)
 
     op.create_table('consultation_buildings',
     sa.Column('consultation_id', sa.Integer(), nullable=False),
@@ -329,7 +329,7 @@ def downgrade() -> None:
     op.drop_table('consultation_needs')
     op.drop_table('consultation_buildings')
     with op.batch_alter_table('consultations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_consultations_status'))
+        batch_op.drop_index('ix_consultations_due')
         batch_op.drop_index(batch_op.f('ix_consultations_community_id'))
 
     op.drop_table('consultations')
