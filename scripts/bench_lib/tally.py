@@ -218,13 +218,18 @@ def verify(consultation: Consultation, result: dict, households: int) -> None:
     ).one()
     decision = result["decision"]
     totals = decision["totals"]
+
+    def cents(value) -> Decimal:
+        # SQLite sums NUMERIC as floating point: compare to the cent, as the tally reports.
+        return Decimal(value).quantize(Decimal("0.01"))
+
     expected = {
         "ballots": (households, result["ballots"]),
         "total_heads": (roll_heads, totals["total_heads"]),
-        "total_area": (Decimal(roll_area), Decimal(totals["total_area"])),
+        "total_area": (cents(roll_area), Decimal(totals["total_area"])),
         "participating_heads": (heads, totals["participating_heads"]),
-        "participating_area": (Decimal(area), Decimal(totals["participating_area"])),
-        "agree_area": (Decimal(agree_area), Decimal(totals["area"]["agree"])),
+        "participating_area": (cents(area), Decimal(totals["participating_area"])),
+        "agree_area": (cents(agree_area), Decimal(totals["area"]["agree"])),
         "agree_heads": (agree_heads, totals["heads"]["agree"]),
         "split_heads": (split, decision["split_heads"]),
     }
@@ -235,8 +240,8 @@ def verify(consultation: Consultation, result: dict, households: int) -> None:
         raise SystemExit("the tally disagrees with the plain SQL count")
     if not split:
         raise SystemExit("the data has no split owners: the bench would not exercise that path")
-    note(f"verified: {heads} participating owners ({split} split), {area} m² taking part, "
-         f"{agree_area} m² agreeing; passed={decision['passed']}")
+    note(f"verified: {heads} participating owners ({split} split), {cents(area)} m² taking "
+         f"part, {cents(agree_area)} m² agreeing; passed={decision['passed']}")
 
 
 def time_tallies(consultation: Consultation, runs: int) -> list[float]:
