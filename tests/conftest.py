@@ -130,3 +130,16 @@ def counts(app):
             return row_counts()
 
     return snapshot
+
+
+@pytest.fixture
+def make(app):
+    """`make(fn)`: run `fn()` (using the factories) in an app context, commit, return its result."""
+
+    def run(fn):
+        with app.app_context():
+            result = fn()
+            db.session.commit()
+            return result
+
+    return run

@@ -20,7 +20,17 @@ class SelectPage(Page):
 
     @property
     def items(self) -> list:
-        window = self.collection.offset(self.page_params.first_item).limit(
+        return list(db.session.scalars(self.window()))
+
+    def window(self) -> sa.Select:
+        return self.collection.offset(self.page_params.first_item).limit(
             self.page_params.page_size
         )
-        return list(db.session.scalars(window))
+
+
+class RowPage(SelectPage):
+    """A page of plain rows, as mappings: for selects with no single entity (a UNION)."""
+
+    @property
+    def items(self) -> list:
+        return list(db.session.execute(self.window()).mappings())

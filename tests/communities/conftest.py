@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from backend.core.db import db
 from tests import factories
 
 
@@ -18,19 +17,6 @@ def committee(world, auth) -> dict:
 def admin(world, auth) -> dict:
     """Authorization header of the system admin."""
     return auth(world.system_admin)
-
-
-@pytest.fixture
-def make(app):
-    """`make(fn)`: run `fn()` (using tests.factories) in an app context, commit, return its ids."""
-
-    def run(fn):
-        with app.app_context():
-            result = fn()
-            db.session.commit()
-            return result
-
-    return run
 
 
 @pytest.fixture

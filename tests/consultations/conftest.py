@@ -8,19 +8,6 @@ from backend.core.db import db
 
 
 @pytest.fixture
-def make(app):
-    """`make(fn)`: run `fn()` (using the factories) in an app context, commit, return its result."""
-
-    def run(fn):
-        with app.app_context():
-            result = fn()
-            db.session.commit()
-            return result
-
-    return run
-
-
-@pytest.fixture
 def committee(world, auth) -> dict:
     """Authorization header of community a's committee."""
     return auth(world.committee)

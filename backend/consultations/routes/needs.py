@@ -9,9 +9,8 @@ from flask_smorest import Blueprint
 from backend.consultations.schemas import needs as s
 from backend.consultations.services import comments, moderation, needs
 from backend.core.auth import current_actor
-from backend.core.db import db
 from backend.core.docs import errors
-from backend.core.pagination import SelectPage
+from backend.core.pagination import RowPage, SelectPage
 
 blp = Blueprint("consultation_needs", __name__, description="需求征集、评论与审核")
 
@@ -35,17 +34,6 @@ class CommentPage(SelectPage):
     @property
     def items(self) -> list:
         return comments.present_comments(actor=current_actor(), rows=super().items)
-
-
-class RowPage(SelectPage):
-    """A page of plain rows (a UNION of several tables has no single entity to load)."""
-
-    @property
-    def items(self) -> list:
-        window = self.collection.offset(self.page_params.first_item).limit(
-            self.page_params.page_size
-        )
-        return list(db.session.execute(window).mappings())
 
 
 # -- needs

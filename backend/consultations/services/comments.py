@@ -20,10 +20,9 @@ from sqlalchemy.orm import aliased
 from backend.accounts.services.signin import wechat_openid
 from backend.communities.models import Community
 from backend.consultations.models import Comment, CommentReport, Need
-from backend.consultations.services.common import Context, load
+from backend.consultations.services.common import Context, load, oversees
 from backend.consultations.services.needs import (
     need_or_404,
-    oversees,
     require_participant,
     visible_needs,
 )

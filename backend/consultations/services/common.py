@@ -35,7 +35,16 @@ class Context:
 
     @property
     def oversees(self) -> bool:
-        return bool(self.roles & policy.allowed_roles("consultation.view_all"))
+        return oversees_with(self.roles)
+
+
+def oversees_with(roles: frozenset[Role]) -> bool:
+    """Overseers see drafts, every need and comment, and photos awaiting their check."""
+    return bool(roles & policy.allowed_roles("consultation.view_all"))
+
+
+def oversees(actor: Actor, community: Community) -> bool:
+    return oversees_with(actor.roles_in(community))
 
 
 def consultation_or_404(consultation_id: int, community: Community, *, lock: bool = False):

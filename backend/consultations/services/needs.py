@@ -19,8 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts.services.signin import wechat_openid
 from backend.communities.models import Community
 from backend.consultations.models import Need, NeedSupport
-from backend.consultations.permissions import policy
-from backend.consultations.services.common import Context, eligible_memberships, load
+from backend.consultations.services.common import (
+    Context,
+    eligible_memberships,
+    load,
+    oversees,
+)
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
@@ -43,10 +47,6 @@ def require_participant(actor: Actor, context: Context) -> None:
     """
     if not eligible_memberships(actor.user_id, context.consultation):
         raise Forbidden("您不在本次议事协商的参与范围内", code="not_eligible")
-
-
-def oversees(actor: Actor, community: Community) -> bool:
-    return bool(actor.roles_in(community) & policy.allowed_roles("consultation.view_all"))
 
 
 def need_or_404(context: Context, need_id: int, *, actor: Actor, lock: bool = False) -> Need:
