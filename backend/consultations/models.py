@@ -173,6 +173,9 @@ class ConsultationElector(Base):
     building_id: Mapped[int] = mapped_column(sa.ForeignKey("buildings.id"))
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
     owner_no: Mapped[int]
+    # The owner holds several households on the roll: only such owners' ballots need grouping
+    # per owner to count heads (see services/results.py); anyone else is one ballot, one head.
+    shared_owner: Mapped[bool] = mapped_column(default=False)
     area: Mapped[Decimal | None]
 
 
@@ -187,7 +190,13 @@ class Ballot(Base):
     __tablename__ = "consultation_ballots"
     __table_args__ = (
         sa.UniqueConstraint("consultation_id", "voter_key"),
-        sa.Index("ix_consultation_ballots_tally", "consultation_id", "owner_no", "decision", "area"),
+        sa.Index(
+            "ix_consultation_ballots_tally",
+            "consultation_id",
+            "shared_owner",
+            "owner_no",
+            "decision",
+        ),
         sa.Index(None, "consultation_id", "building_id"),
     )
 
@@ -200,6 +209,7 @@ class Ballot(Base):
     household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id"), index=True)
     building_id: Mapped[int | None] = mapped_column(sa.ForeignKey("buildings.id"))
     owner_no: Mapped[int | None]
+    shared_owner: Mapped[bool] = mapped_column(default=False)
     area: Mapped[Decimal | None]
     decision: Mapped[str | None] = mapped_column(sa.String(8))
     channel: Mapped[str] = mapped_column(sa.String(8), default="online")

@@ -338,6 +338,26 @@ def test_the_owners_decision_counts_area_and_heads_exactly(client, app, world, c
     assert decision["passed"] is False and decision["rule"] == "special"
 
 
+def test_an_owner_whose_flats_vote_differently_is_one_head_counted_in_no_decision(
+        client, app, world, committee, resident, auth, make):
+    # O-7 holds 500 and 501; one flat agrees, the other disagrees. Areas count per flat;
+    # the owner is one participating head, but a head of neither side.
+    voting, people = owners_vote(make, world, [("60.00", "O-7"), ("40.00", "O-7")])
+    assert_ok(vote(client, resident, world.a, voting, decision="agree"), 201)
+    assert_ok(vote(client, auth(people[0][0]), world.a, voting, decision="agree"), 201)
+    assert_ok(vote(client, auth(people[1][0]), world.a, voting, decision="disagree"), 201)
+    close(client, committee, world.a, voting)
+    result = assert_ok(client.get(curl(world.a, voting, "result"), headers=resident))
+    ratios = {r["key"]: r for r in result["decision"]["ratios"]}
+    assert result["ballots"] == 3
+    assert (ratios["participation_heads"]["numerator"],
+            ratios["participation_heads"]["denominator"]) == (2, 3)
+    assert ratios["participation_area"]["numerator"] == "180.00"
+    assert (ratios["approval_heads"]["numerator"], ratios["approval_heads"]["denominator"]) == (
+        1, 2)
+    assert ratios["approval_area"]["numerator"] == "140.00"
+
+
 def test_an_owners_decision_passes_at_exactly_three_quarters(client, app, world, committee,
                                                              resident, auth, make):
     # Four owners of 100.00 m² each... the world's two are 80.00 and 90.50, so add two flats

@@ -65,9 +65,7 @@ def receipt_hash(code: str) -> str:
 # ---------------------------------------------------------------- online
 
 
-def cast_ballot(
-    *, actor: Actor, community_id: int, consultation_id: int, data: dict
-) -> CastBallot:
+def cast_ballot(*, actor: Actor, community_id: int, consultation_id: int, data: dict) -> CastBallot:
     """A resident votes (or changes their vote, where the consultation allows it).
 
     Outcomes: the ballot with its receipt code (201); 409 `voting_not_open` outside the voting
@@ -95,11 +93,15 @@ def cast_ballot(
             f"h{household_id}" if consultation.ballot_per == "household" else f"u{actor.user_id}"
         )
         decision, marks = _choice(consultation, data)
-        existing = db.session.scalar(
-            sa.select(Ballot)
-            .where(Ballot.consultation_id == consultation.id, Ballot.voter_key == voter_key)
-            .with_for_update()
-        )
+        # Without changes allowed the unique (consultation, voter) constraint alone decides:
+        # no lookup first (see _save); a change needs the standing ballot, locked.
+        existing = None
+        if consultation.allow_change:
+            existing = db.session.scalar(
+                sa.select(Ballot)
+                .where(Ballot.consultation_id == consultation.id, Ballot.voter_key == voter_key)
+                .with_for_update()
+            )
         if existing is not None:
             if existing.channel != "online":
                 raise Conflict("该户已提交书面表决票，不能再在线投票", code="ballot_cast_on_paper")
@@ -224,8 +226,11 @@ def void_paper_ballot(
             target_id=ballot_id,
             community=context.community,
             actor=actor,
-            details={"consultation_id": context.consultation.id,
-                     "household_id": ballot.household_id, "channel": ballot.channel},
+            details={
+                "consultation_id": context.consultation.id,
+                "household_id": ballot.household_id,
+                "channel": ballot.channel,
+            },
         )
 
 
@@ -309,6 +314,7 @@ def _fill(ballot, consultation, elector, household_id, decision, marks) -> None:
     ballot.building_id = elector.building_id if elector else None
     # Owners' decisions count area and heads as the roll had them when voting opened.
     ballot.owner_no = elector.owner_no if elector else None
+    ballot.shared_owner = elector.shared_owner if elector else False
     ballot.area = elector.area if elector else None
     ballot.decision = decision
     for mark in marks:
@@ -346,6 +352,18 @@ def _save(ballot: Ballot) -> None:
     try:
         db.session.flush()
     except IntegrityError:
+        # The voter's ballot is already in: say whether it came on paper.
+        consultation_id, voter_key = ballot.consultation_id, ballot.voter_key
+        db.session.rollback()
+        channel = db.session.scalar(
+            sa.select(Ballot.channel).where(
+                Ballot.consultation_id == consultation_id, Ballot.voter_key == voter_key
+            )
+        )
+        if channel is not None and channel != "online" and ballot.channel == "online":
+            raise Conflict(
+                "该户已提交书面表决票，不能再在线投票", code="ballot_cast_on_paper"
+            ) from None
         raise Conflict("该户（或您）已投票", code="ballot_already_cast") from None
 
 

@@ -64,9 +64,22 @@ def load(
 ) -> Context:
     """Check `action`, load the consultation inside the community, and hide it from whoever may
     not see it yet (a draft is not found by residents; an ineligible resident finds nothing)."""
-    community = community_or_404(community_id)
+    # One query for both: the hottest path, casting a ballot, starts here.
+    query = (
+        sa.select(Consultation, Community)
+        .join(Community, Community.id == Consultation.community_id)
+        .where(Consultation.id == consultation_id, Consultation.community_id == community_id)
+    )
+    if lock:
+        query = query.with_for_update(of=Consultation)
+    found = db.session.execute(query).first()
+    if found is None:
+        # Say what is missing, in the order a caller may learn it: no community, no right,
+        # then no such consultation.
+        policy.require(actor, action, community_or_404(community_id))
+        raise NotFound("未找到该议事协商", code="consultation_not_found")
+    consultation, community = found
     roles = policy.require(actor, action, community)
-    consultation = consultation_or_404(consultation_id, community, lock=lock)
     context = Context(community, consultation, roles)
     if not context.oversees and not can_see(actor, roles, consultation):
         raise NotFound("未找到该议事协商", code="consultation_not_found")
@@ -103,12 +116,22 @@ def households_in_scope(consultation: Consultation) -> sa.Select:
     return query
 
 
+def household_in_scope(consultation: Consultation, household_id) -> sa.ColumnElement[bool]:
+    """Whether `household_id` (a column of the enclosing query) is in the consultation's scope.
+
+    A correlated EXISTS: one primary-key lookup per row. `IN (households_in_scope(...))` makes
+    SQLite list every household of the community for each query (2 ms per ballot at 20,000
+    households, growing with the community); PostgreSQL plans both the same.
+    """
+    return households_in_scope(consultation).where(Household.id == household_id).exists()
+
+
 def eligible_memberships_query(consultation: Consultation) -> sa.Select:
     query = sa.select(Membership).where(
         Membership.community_id == consultation.community_id,
         Membership.role == Role.RESIDENT,
         Membership.status == "verified",
-        Membership.household_id.in_(households_in_scope(consultation)),
+        household_in_scope(consultation, Membership.household_id),
     )
     if consultation.electorate == "owners":
         query = query.where(Membership.relation == "owner")

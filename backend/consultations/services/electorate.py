@@ -42,18 +42,29 @@ def snapshot_electorate(consultation: Consultation) -> int:
     Owners by head: households sharing an `owner_ref` get one `owner_no` (dense_rank), a
     household without a ref is an owner of its own.
     """
-    owner = sa.func.coalesce(Household.owner_ref, sa.literal("#") + sa.cast(Household.id, sa.String))
+    owner = sa.func.coalesce(
+        Household.owner_ref, sa.literal("#") + sa.cast(Household.id, sa.String)
+    )
     source = sa.select(
         sa.literal(consultation.id),
         Household.id,
         Household.building_id,
         Household.unit_id,
         sa.func.dense_rank().over(order_by=owner),
+        sa.func.count().over(partition_by=owner) > 1,
         Household.exclusive_area,
     ).where(Household.id.in_(households_in_scope(consultation)))
     db.session.execute(
         sa.insert(ConsultationElector).from_select(
-            ["consultation_id", "household_id", "building_id", "unit_id", "owner_no", "area"],
+            [
+                "consultation_id",
+                "household_id",
+                "building_id",
+                "unit_id",
+                "owner_no",
+                "shared_owner",
+                "area",
+            ],
             source,
         )
     )

@@ -1,8 +1,8 @@
 """The tally: SQL adds the ballots up in one pass, `tally.py` applies the rules.
 
-Owners' decisions aggregate per owner (`owner_no`) first, so an owner of several flats is one
-head whose areas add up; the outer query sums the owners. Other methods aggregate the marks per
-option. Neither loops over ballots in Python: 400,000 ballots are two GROUP BYs.
+Owners' decisions sum areas in one flat pass and count heads there too, grouping per owner
+(`owner_no`) only the ballots of owners with several households (`shared_owner`). Other methods
+aggregate the marks per option. Neither loops over ballots in Python.
 """
 
 from __future__ import annotations
@@ -48,9 +48,6 @@ def get_result(*, actor: Actor, community_id: int, consultation_id: int) -> dict
 
 def compute(consultation: Consultation, *, final: bool, now: datetime | None = None) -> dict:
     """Tally the counted ballots of `consultation` (JSON-safe, stored as is at the close)."""
-    ballots = db.session.scalar(
-        sa.select(sa.func.count()).where(Ballot.consultation_id == consultation.id)
-    )
     eligible = (
         consultation.eligible_residents
         if consultation.ballot_per == "resident"
@@ -61,7 +58,7 @@ def compute(consultation: Consultation, *, final: bool, now: datetime | None = N
         "method": consultation.method,
         "final": final,
         "computed_at": (now or utcnow()).isoformat(),
-        "ballots": ballots,
+        "ballots": 0,
         "eligible": eligible or 0,
         "decision": None,
         "standings": None,
@@ -69,8 +66,13 @@ def compute(consultation: Consultation, *, final: bool, now: datetime | None = N
         "ties": None,
     }
     if consultation.is_owners_decision:
-        result["decision"] = owners_decision(consultation).as_dict()
+        totals, result["ballots"] = _owners_aggregate(consultation)
+        result["decision"] = tally.decide_owners_matter(consultation.matter, totals).as_dict()
     else:
+        ballots = db.session.scalar(
+            sa.select(sa.func.count()).where(Ballot.consultation_id == consultation.id)
+        )
+        result["ballots"] = ballots
         choice = tally.rank_options(consultation.method, option_totals(consultation), ballots)
         as_dict = choice.as_dict()
         result.update(
@@ -80,48 +82,71 @@ def compute(consultation: Consultation, *, final: bool, now: datetime | None = N
 
 
 def owners_totals(consultation: Consultation) -> tally.OwnersTotals:
-    """One pass over the ballots: per owner, then over the owners."""
-    area_for = {
-        decision: sa.func.coalesce(
-            sa.func.sum(sa.case((Ballot.decision == decision, Ballot.area), else_=0)), 0
-        ).label(f"area_{decision}")
-        for decision in DECISIONS
-    }
+    return _owners_aggregate(consultation)[0]
+
+
+def _owners_aggregate(consultation: Consultation) -> tuple[tally.OwnersTotals, int]:
+    """The totals and the number of ballots, in one statement.
+
+    Areas need no grouping: each household's area counts under its own decision, so one flat
+    pass sums them. Heads do: an owner is one head however many households they hold. An owner
+    of one household (most of them) is one ballot, one head, counted in the same flat pass;
+    only the ballots of owners with several households (`shared_owner`, from the roll) are
+    grouped per owner, where an owner whose households voted differently counts in no
+    decision's heads.
+    """
+    mine = Ballot.consultation_id == consultation.id
+    single = sa.not_(Ballot.shared_owner)
+    flat = (
+        sa.select(
+            sa.func.count().label("ballots"),
+            *(
+                sa.func.coalesce(sa.func.sum(Ballot.area).filter(Ballot.decision == d), 0).label(
+                    f"area_{d}"
+                )
+                for d in DECISIONS
+            ),
+            sa.func.count().filter(single).label("single_heads"),
+            *(
+                sa.func.count().filter(single, Ballot.decision == d).label(f"single_{d}")
+                for d in DECISIONS
+            ),
+        )
+        .where(mine)
+        .subquery()
+    )
     per_owner = (
         sa.select(
             Ballot.owner_no,
-            *area_for.values(),
             sa.func.min(Ballot.decision).label("lowest"),
             sa.func.max(Ballot.decision).label("highest"),
         )
-        .where(Ballot.consultation_id == consultation.id)
+        .where(mine, Ballot.shared_owner)
         .group_by(Ballot.owner_no)
         .subquery()
     )
     unanimous = per_owner.c.lowest == per_owner.c.highest
-    row = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            *(sa.func.coalesce(sa.func.sum(per_owner.c[f"area_{d}"]), 0) for d in DECISIONS),
-            *(
-                sa.func.coalesce(
-                    sa.func.sum(sa.case((sa.and_(unanimous, per_owner.c.lowest == d), 1), else_=0)),
-                    0,
-                )
-                for d in DECISIONS
-            ),
-        )
-    ).one()
-    participating_heads = row[0]
-    areas = row[1 : 1 + len(DECISIONS)]
-    heads = row[1 + len(DECISIONS) :]
-    return tally.OwnersTotals(
+    shared = sa.select(
+        sa.func.count().label("shared_heads"),
+        *(
+            sa.func.count().filter(unanimous, per_owner.c.lowest == d).label(f"shared_{d}")
+            for d in DECISIONS
+        ),
+    ).subquery()
+    # Two one-row aggregates side by side: an explicit join on TRUE, not an accidental product.
+    row = (
+        db.session.execute(sa.select(flat, shared).select_from(flat.join(shared, sa.true())))
+        .one()
+        ._mapping
+    )
+    totals = tally.OwnersTotals(
         total_area=_area(consultation.roll_area),
         total_heads=consultation.roll_heads or 0,
-        area={d: _area(a) for d, a in zip(DECISIONS, areas, strict=True)},
-        heads={d: int(h) for d, h in zip(DECISIONS, heads, strict=True)},
-        participating_heads=int(participating_heads),
+        area={d: _area(row[f"area_{d}"]) for d in DECISIONS},
+        heads={d: int(row[f"single_{d}"]) + int(row[f"shared_{d}"]) for d in DECISIONS},
+        participating_heads=int(row["single_heads"]) + int(row["shared_heads"]),
     )
+    return totals, int(row["ballots"])
 
 
 def owners_decision(consultation: Consultation) -> tally.OwnersDecision:
