@@ -19,9 +19,10 @@ from backend.core.schemas import Area
 from backend.extensions import api, db, jwt
 
 # Platform services, then the domains, in dependency order. Each package exposes `blueprints()`
-# and may expose `init_app(app)`; its models are listed in backend/models.py.
-PACKAGES = ("core.wechat", "core.notifications", "core.audit", "communities", "accounts",
-            "consultations")
+# and may expose `root_blueprints()` (mounted outside /api/v1) and `init_app(app)`; its models
+# are listed in backend/models.py.
+PACKAGES = ("core.wechat", "core.notifications", "core.audit", "core.storage", "communities",
+            "accounts", "consultations", "tickets")
 
 
 class DatabaseId(IntegerConverter):
@@ -53,6 +54,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         package = import_module(f"backend.{name}")
         for blueprint in package.blueprints():
             api.register_blueprint(blueprint, url_prefix="/api/v1")
+        # Standards with paths of their own (Open311 at /open311/v2) keep their blueprint's prefix.
+        for blueprint in getattr(package, "root_blueprints", list)():
+            api.register_blueprint(blueprint)
         if hasattr(package, "init_app"):
             package.init_app(app)
     # After the blueprints: the limits name endpoints. Limits first, so a flood is turned away

@@ -59,6 +59,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # The subscribe template for consultation notices (opened, reminder, result), with the
         # keys thing1 (title), time2 (deadline), thing3 (note). Unset: inbox only.
         "WECHAT_TEMPLATE_CONSULTATION": os.environ.get("WECHAT_TEMPLATE_CONSULTATION", ""),
+        # The subscribe template for ticket notices (accepted, overdue, resolved, closed...), with
+        # the keys character_string1 (ticket number) and phrase2 (status). Unset: inbox only.
+        "WECHAT_TEMPLATE_TICKET": os.environ.get("WECHAT_TEMPLATE_TICKET", ""),
         # Photos whose WeChat verdict has not come after this go to manual review.
         "MEDIA_CHECK_REVIEW_AFTER": timedelta(minutes=30),
         "OUTBOX_MAX_ATTEMPTS": 5,
@@ -74,6 +77,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "PRIVACY_NOTICE_VERSION": os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11"),
         # A request body past this answers 413 before any parsing.
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Uploaded photos: `disk` keeps them under STORAGE_DIR (backend/core/storage).
+        "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "disk"),
+        "STORAGE_DIR": os.environ.get("STORAGE_DIR") or str(INSTANCE_DIR / "uploads"),
+        # The photo upload alone may exceed MAX_CONTENT_LENGTH, up to this.
+        "MAX_PHOTO_BYTES": int(os.environ.get("MAX_PHOTO_BYTES", 5 * 1024 * 1024)),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=30),
         "JWT_TOKEN_LOCATION": ["headers"],

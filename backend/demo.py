@@ -27,6 +27,7 @@ from backend.communities.models import (
     Region,
     ServiceArea,
     Unit,
+    grid_buildings,
 )
 from backend.core.auth import Role
 from backend.core.db import transaction, utcnow
@@ -196,6 +197,8 @@ def load_demo() -> bool:
                     workers=[GridWorker(user_id=users[worker].id)],
                 )
             )
+        tx.flush()
+        _load_tickets(tx, old, buildings, users, prop)
     return True
 
 
@@ -242,6 +245,76 @@ def _load_consultations(tx, old: Community, buildings, users) -> None:
     tx.add(elevator)
     tx.flush()
     snapshot_electorate(elevator)
+
+
+def _load_tickets(tx, old: Community, buildings, users, prop: Organisation) -> None:
+    """Problem reports of the old estate at every step: one waiting for the committee, one the
+    property company is working on, one resolved awaiting its rating, one closed and rated."""
+    from datetime import timedelta
+
+    from backend.tickets import sla
+    from backend.tickets.categories import ensure_categories
+    from backend.tickets.models import Ticket, TicketCategory, TicketEvent
+
+    ensure_categories(tx)
+    now = utcnow().replace(second=0, microsecond=0)
+    categories = {c.code: c for c in tx.scalars(sa.select(TicketCategory))}
+    grid_of = {
+        building_id: grid_id
+        for grid_id, building_id in tx.execute(
+            sa.select(Grid.id, grid_buildings.c.building_id)
+            .join(grid_buildings, grid_buildings.c.grid_id == Grid.id)
+            .where(Grid.community_id == old.id)
+        )
+    }
+    # reporter, category, building, description, status, hours since filed, rating
+    for reporter, code, building, description, status, age, rating in (
+        ("tenant_old", "waterlogging", "4号楼", "4号楼北侧雨后积水，老人出行不便", "submitted", 3, None),
+        ("owner_old", "lighting", "1号楼", "1号楼1单元楼道灯不亮", "in_progress", 30, None),
+        ("grid_old", "fire_lane", "2号楼", "2号楼东侧消防通道被私家车堵塞", "resolved", 50, None),
+        ("owner2_old", "noise", "3号楼", "3号楼底商夜间施工噪声扰民", "closed", 200, 4),
+    ):
+        category = categories[code]
+        filed = now - timedelta(hours=age)
+        place = buildings["DEMO-OLD", building]
+        ticket = Ticket(
+            community_id=old.id, category_id=category.id, status=status,
+            description=description, building_id=place.id, grid_id=grid_of.get(place.id),
+            photos=[], after_photos=[], deadline_class=category.deadline_class,
+            reporter_id=users[reporter].id,
+            channel="grid_worker" if reporter.startswith("grid") else "resident",
+            public=True, created_at=filed,
+        )
+        events = [("submitted", "reporter", filed)]
+        if status != "submitted":
+            dispatched = filed + timedelta(hours=1)
+            response, resolution = sla.DEADLINE_CLASSES[category.deadline_class]
+            ticket.handler_organisation_id = prop.id
+            ticket.dispatched_at = dispatched
+            ticket.response_due_at = sla.due_at(dispatched, response, old.timezone)
+            ticket.resolution_due_at = sla.due_at(dispatched, resolution, old.timezone)
+            ticket.responded_at = dispatched + timedelta(minutes=40)
+            events += [("accepted", "committee", dispatched), ("assigned", "committee", dispatched),
+                       ("signed", "handler", ticket.responded_at),
+                       ("started", "handler", ticket.responded_at)]
+        if status in ("resolved", "closed"):
+            ticket.resolved_at = ticket.responded_at + timedelta(hours=2)
+            ticket.reply = "已现场处理完毕"
+            events.append(("resolved", "handler", ticket.resolved_at))
+        if status == "closed":
+            ticket.closed_at = ticket.resolved_at + timedelta(days=1)
+            ticket.rating, ticket.fixed, ticket.evaluation = rating, True, "confirmed"
+            events.append(("confirmed", "reporter", ticket.closed_at))
+        tx.add(ticket)
+        tx.flush()
+        reached = {"submitted": "submitted", "accepted": "accepted", "assigned": "assigned",
+                   "signed": "signed", "started": "in_progress", "resolved": "resolved",
+                   "confirmed": "closed"}
+        tx.add_all(
+            TicketEvent(ticket_id=ticket.id, kind=kind, actor_role=side, created_at=at,
+                        to_status=reached[kind], photos=[], data={})
+            for kind, side, at in events
+        )
 
 
 def _load_regions(tx) -> Region:

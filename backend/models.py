@@ -7,7 +7,9 @@ from backend.core import idempotency, scheduler
 from backend.core.audit import models as audit_models
 from backend.core.db import Base
 from backend.core.notifications import models as notifications_models
+from backend.core.storage import models as storage_models
 from backend.core.wechat import models as wechat_models
+from backend.tickets import models as tickets_models
 
 metadata = Base.metadata
 
@@ -20,5 +22,7 @@ __all__ = [
     "metadata",
     "notifications_models",
     "scheduler",
+    "tickets_models",
+    "storage_models",
     "wechat_models",
 ]

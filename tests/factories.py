@@ -25,6 +25,7 @@ from backend.communities.models import (
     Unit,
 )
 from backend.core.db import db, utcnow
+from backend.tickets.categories import ensure_categories
 
 PASSWORD = "correct-horse-battery"
 # One scrypt hash for every test user: hashing is deliberately slow.
@@ -198,6 +199,8 @@ def build_world() -> World:
     b_resident = user("b_resident")
     b_membership = grant(b_resident, "resident", status="pending", community_id=b.id,
                          household_id=b_home.id, relation="owner")
+    # Reference data the migration seeds; the tests empty every table between tests.
+    ensure_categories(db.session)
     claimant = user("claimant")
     pending_membership = grant(claimant, "resident", status="pending", community_id=a.id,
                                household_id=free_home.id, relation="tenant")
@@ -224,6 +227,7 @@ def url_values(world: World) -> dict:
     """A value for each URL parameter of the API, all inside community `a`."""
     return {
         "community_id": world.a,
+        "region_id": world.street_a,
         "building_id": world.building,
         "unit_id": world.unit,
         "household_id": world.household,
@@ -239,6 +243,9 @@ def url_values(world: World) -> dict:
         "ballot_id": 1,
         "meeting_id": 1,
         "check_id": 1,
+        "ticket_id": 1,
+        # A ticket category every community starts with.
+        "code": "lighting",
     }
 
 

@@ -6,6 +6,10 @@ The view returns a `Select`; the page counts it and fetches one slice. Metadata 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import sqlalchemy as sa
 from flask_smorest import Page
 
@@ -14,8 +18,12 @@ from backend.core.db import db
 
 class SelectPage(Page):
     @property
+    def select(self) -> sa.Select:
+        return self.collection
+
+    @property
     def item_count(self) -> int:
-        counted = sa.select(sa.func.count()).select_from(self.collection.order_by(None).subquery())
+        counted = sa.select(sa.func.count()).select_from(self.select.order_by(None).subquery())
         return db.session.scalar(counted)
 
     @property
@@ -23,7 +31,7 @@ class SelectPage(Page):
         return list(db.session.scalars(self.window()))
 
     def window(self) -> sa.Select:
-        return self.collection.offset(self.page_params.first_item).limit(
+        return self.select.offset(self.page_params.first_item).limit(
             self.page_params.page_size
         )
 
@@ -34,3 +42,24 @@ class RowPage(SelectPage):
     @property
     def items(self) -> list:
         return list(db.session.execute(self.window()).mappings())
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A select and how each of its entities is shown to the caller: for lists whose fields
+    depend on who reads them (the rule stays in the service that builds `present`)."""
+
+    select: sa.Select
+    present: Callable[[Any], Any]
+
+
+class PresentedPage(SelectPage):
+    """A page of a `Presented` select: each entity passed through its `present`."""
+
+    @property
+    def select(self) -> sa.Select:
+        return self.collection.select
+
+    @property
+    def items(self) -> list:
+        return [self.collection.present(row) for row in db.session.scalars(self.window())]

@@ -48,6 +48,8 @@ CONTENT = Limits(per_ip="120/minute", per_user="20/minute;300/day")
 BALLOTS = Limits(per_user="20/minute;200/day")
 # Endpoints that call WeChat on the caller's behalf (content checks, messages).
 WECHAT_BACKED = Limits(per_ip="120/minute", per_user="10/minute;200/day")
+# Photo uploads: one report carries up to nine, so more per minute than other content.
+PHOTOS = Limits(per_ip="240/minute", per_user="30/minute;500/day")
 
 LIMITS: dict[str, Limits] = {
     "auth.WechatLogin": WECHAT_SIGN_IN,
@@ -59,6 +61,11 @@ LIMITS: dict[str, Limits] = {
     "consultation_needs.CommentReport": CONTENT,
     "consultation_needs.NeedSupport": CONTENT,
     "consultation_ballots.Ballots": BALLOTS,
+    "photos.Photos": PHOTOS,
+    "tickets.Tickets": WECHAT_BACKED,
+    "tickets.Support": CONTENT,
+    # City systems file through one address: per IP is the only handle (no user token).
+    "open311.Requests": Limits(per_ip="600/minute"),
 }
 
 

@@ -63,9 +63,19 @@ def choice(options, **kwargs):
     return ma.fields.String(validate=validate.OneOf(list(options)), **kwargs)
 
 
+# The databases' integer range: a larger id would overflow the driver before it could simply
+# be not found.
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(**kwargs):
+    """The id of a row: a positive integer within the databases' integer range."""
+    return ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID), **kwargs)
+
+
 def ids(**kwargs):
     return ma.fields.List(
-        ma.fields.Integer(validate=validate.Range(min=1)),
+        ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID)),
         validate=validate.Length(max=500),
         **kwargs,
     )

@@ -20,26 +20,6 @@ def resident(world, auth) -> dict:
 
 
 @pytest.fixture
-def give_openid(app):
-    """`give_openid(user_id, openid="oid-<user id>")`: the user signs in through our
-    mini-program, so WeChat's text check can be asked for them (the fake passes their text
-    unless it holds REVIEW or RISKY); without an openid every text waits for review."""
-
-    def run(user_id: int, openid: str | None = None) -> str:
-        from backend.accounts.models import WechatIdentity
-
-        openid = openid or f"oid-{user_id}"
-        with app.app_context():
-            db.session.add(
-                WechatIdentity(user_id=user_id, appid=app.config["WECHAT_APPID"], openid=openid)
-            )
-            db.session.commit()
-        return openid
-
-    return run
-
-
-@pytest.fixture
 def new_resident(app, world):
     """`new_resident(name, room="201", unit_id=world.unit)` -> the id of a new verified owner of a
     new household in community a."""

@@ -18,6 +18,7 @@ from tests.permission_table import (
     COMMITTEE_OR_STREET,
     HOUSEHOLD_READERS,
     MANAGERS,
+    MEMBERS,
     PUBLIC,
     ROLES,
     SIGNED_IN,
@@ -28,6 +29,12 @@ from tests.permission_table import (
 
 def _csv():
     return {"file": (io.BytesIO("楼栋,单元,房号,面积\n5号楼,1单元,101,66.6\n".encode()), "r.csv")}
+
+
+def _photo():
+    from tests.core.test_storage import PNG
+
+    return {"file": (io.BytesIO(PNG), "photo.png", "image/png")}
 
 
 CASES: dict[tuple[str, str], Case] = {
@@ -187,6 +194,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/communities/<int:community_id>/media-checks/<int:check_id>/decision"): Case(
         MANAGERS, body={"verdict": "pass"}, params=lambda w: _held_photo(w)
     ),
+    # -- photo storage: anyone with a role in the community uploads; signed-in users read by key
+    ("POST", "/api/v1/communities/<int:community_id>/photos"): Case(
+        MEMBERS, status=201, files=_photo
+    ),
+    ("GET", "/api/v1/photos/<key>"): Case(
+        SIGNED_IN, params=lambda w: _stored_photo(w), community_scoped=False
+    ),
     # -- notifications and subscriptions
     ("GET", "/api/v1/me/notifications"): Case(SIGNED_IN, community_scoped=False),
     ("GET", "/api/v1/me/notifications/unread-count"): Case(SIGNED_IN, community_scoped=False),
@@ -233,8 +247,29 @@ CASES: dict[tuple[str, str], Case] = {
 }
 
 # The domains' parts of the table, kept beside their tests.
-for _part in ("tests.consultations.route_cases",):
+for _part in ("tests.consultations.route_cases", "tests.tickets.route_cases"):
     CASES.update(import_module(_part).CASES)
+
+
+def _stored_photo(world):
+    from backend.core.db import db
+    from backend.core.storage.models import StoredFile
+    from backend.core.storage.services import storage
+    from tests.core.test_storage import PNG
+
+    key = storage().save(PNG, "image/png")
+    db.session.add(
+        StoredFile(
+            key=key,
+            community_id=world.a,
+            uploaded_by_id=world.resident,
+            content_type="image/png",
+            size=len(PNG),
+            sha256="0" * 64,
+        )
+    )
+    db.session.commit()
+    return {"key": key}
 
 
 def _district(world):
@@ -345,6 +380,8 @@ def test_route_answers_each_actor(app, client, world, auth, counts, route, actor
         if case.extra.get("setup") == "room_in_spare_unit":
             _room_in_spare_unit(world)
         body = case.body(world) if callable(case.body) else case.body
+        query = case.extra.get("query")
+        query = query(world) if callable(query) else query
         headers = {} if actor == "anonymous" else auth(world.user_id(actor))
     url = fill_url(rule, values)
     before = counts()
@@ -354,6 +391,8 @@ def test_route_answers_each_actor(app, client, world, auth, counts, route, actor
         kwargs["content_type"] = "multipart/form-data"
     elif body is not None:
         kwargs["json"] = body
+    if query:
+        kwargs["query_string"] = query
     response = client.open(url, method=method, **kwargs)
     expected = _expected(case, actor)
     assert response.status_code == expected, (actor, response.status_code, response.get_json())

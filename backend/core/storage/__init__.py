@@ -1,0 +1,18 @@
+"""Platform service: file storage for uploaded photos, behind an interface an object store can
+replace (`services.storage()`). No domain rules: domains keep the keys they were given and call
+`attach_photos` when they use them; see services.py for the whole flow."""
+
+
+def blueprints():
+    from backend.core.storage.routes import blp
+
+    return [blp]
+
+
+def init_app(app):
+    from backend.core.storage.routes import allow_photo_bodies
+    from backend.core.storage.services import check_storage_config
+
+    check_storage_config(app)
+    # Before the idempotency hook, which reads the body: the photo limit must apply by then.
+    app.before_request(allow_photo_bodies)

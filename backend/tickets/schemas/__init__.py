@@ -1,0 +1,1 @@
+"""What the ticket endpoints read and answer."""
