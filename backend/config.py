@@ -62,6 +62,14 @@ def load_config(overrides: dict | None = None) -> dict:
         # The subscribe template for ticket notices (accepted, overdue, resolved, closed...), with
         # the keys character_string1 (ticket number) and phrase2 (status). Unset: inbox only.
         "WECHAT_TEMPLATE_TICKET": os.environ.get("WECHAT_TEMPLATE_TICKET", ""),
+        # Where the authorities' definitions differ (backend/tickets/metrics.py): the response
+        # rate's denominator, "dispatched" or "responded"; whether tickets closed without the
+        # reporter's answer count against the resolution rate.
+        "TICKET_RESPONSE_RATE_BASE": os.environ.get("TICKET_RESPONSE_RATE_BASE", "dispatched"),
+        "TICKET_RESOLUTION_COUNTS_UNEVALUATED": os.environ.get(
+            "TICKET_RESOLUTION_COUNTS_UNEVALUATED", ""
+        )
+        in ("1", "true", "yes"),
         # Photos whose WeChat verdict has not come after this go to manual review.
         "MEDIA_CHECK_REVIEW_AFTER": timedelta(minutes=30),
         "OUTBOX_MAX_ATTEMPTS": 5,

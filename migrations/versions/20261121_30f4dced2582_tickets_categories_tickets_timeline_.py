@@ -100,6 +100,7 @@ def upgrade() -> None:
     sa.Column('on_behalf_phone', backend.core.crypto.EncryptedText(), nullable=True),
     sa.Column('anonymous', sa.Boolean(), nullable=False),
     sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('reporter_private', sa.Boolean(), nullable=False),
     sa.Column('supporters', sa.Integer(), nullable=False),
     sa.Column('handler_organisation_id', sa.Integer(), nullable=True),
     sa.Column('dispatched_at', backend.core.db.UTCDateTime(timezone=True), nullable=True),
@@ -141,7 +142,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_building_id'), ['building_id'], unique=False)
         batch_op.create_index('ix_tickets_community_category', ['community_id', 'category_id', 'created_at'], unique=False)
         batch_op.create_index('ix_tickets_community_status', ['community_id', 'status', 'created_at'], unique=False)
-        batch_op.create_index('ix_tickets_dispatched', ['community_id', 'dispatched_at'], unique=False)
+        batch_op.create_index('ix_tickets_community_handler', ['community_id', 'handler_organisation_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_tickets_dispatched', ['community_id', 'dispatched_at'], unique=False, postgresql_include=['category_id', 'handler_organisation_id', 'status', 'responded_at', 'response_due_at', 'resolution_due_at', 'resolved_at', 'evaluation', 'fixed', 'rating', 'reopen_count'])
         batch_op.create_index('ix_tickets_grid_status', ['grid_id', 'status', 'created_at'], unique=False)
         batch_op.create_index('ix_tickets_handler_status', ['handler_organisation_id', 'status', 'created_at'], unique=False)
         batch_op.create_index('ix_tickets_reporter', ['reporter_id', 'created_at'], unique=False)
@@ -198,6 +200,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tickets_handler_status')
         batch_op.drop_index('ix_tickets_grid_status')
         batch_op.drop_index('ix_tickets_dispatched')
+        batch_op.drop_index('ix_tickets_community_handler')
         batch_op.drop_index('ix_tickets_community_status')
         batch_op.drop_index('ix_tickets_community_category')
         batch_op.drop_index(batch_op.f('ix_tickets_building_id'))

@@ -228,3 +228,23 @@ def test_another_communitys_staff_and_another_company_see_nothing(client, world,
     assert_ok(client.get(turl(world.a, ticket), headers=auth(world.property_staff)))
     with client.application.app_context():
         assert db.session.scalar(sa.select(Ticket.status).where(Ticket.id == ticket)) == "assigned"
+
+
+def test_the_committee_publishes_a_ticket_held_for_review_unless_kept_private(
+        client, world, auth, make):
+    from tests.consultations.helpers import owner
+
+    # No openid: WeChat's check cannot be asked, the text waits for a person.
+    resident, committee = auth(world.resident), auth(world.committee)
+    held = assert_ok(report(client, resident, world.a, building_id=world.building), 201)
+    kept = assert_ok(report(client, resident, world.a, building_id=world.building,
+                            private=True), 201)
+    assert held["public"] is False and kept["public"] is False
+    neighbour = auth(make(lambda: owner(world.spare_unit, "201", "70.00"))[0])
+    assert_error(client.get(turl(world.a, held["id"]), headers=neighbour), 404,
+                 "ticket_not_found")
+    published = assert_ok(move(client, committee, world.a, held["id"], "accept", publish=True))
+    assert published["public"] is True
+    assert assert_ok(client.get(turl(world.a, held["id"]), headers=neighbour))["id"] == held["id"]
+    still = assert_ok(move(client, committee, world.a, kept["id"], "accept", publish=True))
+    assert still["public"] is False

@@ -110,6 +110,10 @@ class TicketNoteSchema(StrictSchema):
 class AcceptSchema(TicketNoteSchema):
     organisation_id = row_id(metadata={"description": "同时派给该单位"})
     urgent = F.Boolean(load_default=False, metadata={"description": "确认紧急，适用紧急时限"})
+    publish = F.Boolean(
+        load_default=False,
+        metadata={"description": "内容审核后向其他居民公开（报告人要求不公开的除外）"},
+    )
 
 
 class AssignSchema(TicketNoteSchema):

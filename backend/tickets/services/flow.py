@@ -163,7 +163,9 @@ def dispatch_now(
 
 def accept(*, actor: Actor, community_id: int, ticket_id: int, data: dict) -> Context:
     """The committee accepts a submitted ticket: the clocks start; with `organisation_id` it is
-    assigned at once. `urgent: true` confirms a claimed urgency (the urgent clocks apply).
+    assigned at once. `urgent: true` confirms a claimed urgency (the urgent clocks apply);
+    `publish: true` shows a ticket held back for review to other residents, unless its
+    reporter asked to keep it private.
 
     Outcomes: the ticket; 409 `ticket_wrong_status`; 422 `handler_not_serving_community`.
     """
@@ -175,6 +177,10 @@ def accept(*, actor: Actor, community_id: int, ticket_id: int, data: dict) -> Co
             organisation = handler_for(community_id, data["organisation_id"])
         if data.get("urgent"):
             context.ticket.deadline_class = "urgent"
+        if data.get("publish"):
+            # The committee read a text WeChat (or the lack of an openid) left for a person.
+            category = db.session.get(TicketCategory, context.ticket.category_id)
+            context.ticket.public = category.public and not context.ticket.reporter_private
         dispatch_now(context, organisation, utcnow())
         _audit(context, "accept", organisation_id=data.get("organisation_id"))
         return context

@@ -171,6 +171,7 @@ def report_ticket(*, actor: Actor, community_id: int, data: dict) -> Context:
             anonymous=bool(data.get("anonymous")),
             # A text WeChat wants a person to look at stays between reporter and staff.
             public=category.public and not data.get("private") and verdict is Verdict.PUBLISH,
+            reporter_private=bool(data.get("private")),
         )
         db.session.add(ticket)
         db.session.flush()
