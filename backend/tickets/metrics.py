@@ -31,7 +31,7 @@ from flask import current_app
 from backend.core.db import db, utcnow
 from backend.core.metrics import DEFAULT_TIMEZONE, Evidence, Metric, Period, Value, per_zone
 from backend.tickets.models import OPEN, STATUSES, Ticket, TicketCategory
-from backend.tickets.services.reporting import overdue_clause
+from backend.tickets.services.common import overdue_clause
 
 CENT = Decimal("0.01")
 SECONDS_PER_HOUR = Decimal(3600)

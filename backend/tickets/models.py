@@ -102,8 +102,9 @@ class Ticket(Base, Timestamped):
         # The deadline job and the overdue lists walk the running tickets by due time.
         sa.Index("ix_tickets_response_due", "status", "response_due_at"),
         sa.Index("ix_tickets_resolution_due", "status", "resolution_due_at"),
-        sa.Index("ix_tickets_community_handler", "community_id", "handler_organisation_id",
-                 "created_at"),
+        sa.Index(
+            "ix_tickets_community_handler", "community_id", "handler_organisation_id", "created_at"
+        ),
         # The dashboards read every figure of a street's tickets from this index alone
         # (PostgreSQL's INCLUDE; SQLite ignores it): 1,000,000 wide rows are too slow to visit.
         sa.Index(
@@ -111,9 +112,17 @@ class Ticket(Base, Timestamped):
             "community_id",
             "dispatched_at",
             postgresql_include=[
-                "category_id", "handler_organisation_id", "status", "responded_at",
-                "response_due_at", "resolution_due_at", "resolved_at", "evaluation", "fixed",
-                "rating", "reopen_count",
+                "category_id",
+                "handler_organisation_id",
+                "status",
+                "responded_at",
+                "response_due_at",
+                "resolution_due_at",
+                "resolved_at",
+                "evaluation",
+                "fixed",
+                "rating",
+                "reopen_count",
             ],
         ),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),

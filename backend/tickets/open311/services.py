@@ -45,19 +45,15 @@ from backend.tickets.models import (
     Ticket,
     TicketCategory,
 )
-from backend.tickets.services import notices
 from backend.tickets.services.common import (
     Context,
     categories_by_id,
     deadlines,
-    default_handler,
     grid_of,
-    record,
     setting_for,
 )
-from backend.tickets.services.flow import dispatch_now
 from backend.tickets.services.keys import key_by_secret, key_covers
-from backend.tickets.services.reporting import category_by_code, place_in
+from backend.tickets.services.reporting import category_by_code, file_ticket, place_in
 from backend.tickets.sla import DEADLINE_CLASS_TITLES
 
 # "Default query limit is a span of 90 days or first 1000 requests returned, whichever is
@@ -306,40 +302,22 @@ def file_request(*, params: dict) -> dict:
             public=category.public and verdict is Verdict.PUBLISH,
             open311_organisation_id=key.organisation_id,
         )
-        db.session.add(ticket)
-        db.session.flush()
-        record(
-            ticket,
-            "submitted",
-            actor_id=None,
+        handler = file_ticket(
+            Context(community, ticket, frozenset(), OPEN311_CALLER),
+            category=category,
+            setting=setting,
             side="reporter",
-            note=ticket.description,
-            data={
-                "category": category.code,
-                "urgency_claimed": False,
+            details={
                 "channel": "open311",
                 "organisation_id": key.organisation_id,
                 # The requester gave the point to a city system to be found (see above).
                 "location_consent": lat is not None,
             },
         )
-        handler = default_handler(community.id, category, building_id)
-        if setting is not None and setting.auto_dispatch and handler is not None:
-            dispatch_now(
-                Context(community, ticket, frozenset(), OPEN311_CALLER),
-                handler,
-                utcnow(),
-                by_system=True,
-            )
+        if handler is not None:
             due = _w3c(ticket.resolution_due_at, ZoneInfo(community.timezone))
             notice = f"已受理并派给{handler.name}，办理时限至 {due}"
         else:
-            notices.tell_committee(
-                ticket,
-                "ticket_submitted",
-                "新的问题报告待受理",
-                f"工单 #{ticket.id}（{category.name}，Open311）：{ticket.description[:40]}",
-            )
             notice = "已收到，社区将尽快受理并派单"
         audit.record(
             action="ticket.report",

@@ -8,10 +8,10 @@ from flask_smorest import Blueprint
 
 from backend.core.auth import current_actor
 from backend.core.docs import errors
-from backend.core.pagination import Presented, PresentedPage
+from backend.core.pagination import PresentedPage
 from backend.tickets.schemas import tickets as s
 from backend.tickets.services import categories, reporting
-from backend.tickets.services.common import Context, shown
+from backend.tickets.services.common import shown
 
 blp = Blueprint("tickets", __name__, description="问题报告（工单）：上报、查询、类别")
 
@@ -29,11 +29,9 @@ class Tickets(MethodView):
     @errors(401, 403, 404)
     def get(self, filters, community_id):
         """The tickets I may see: mine, the public ones, my company's, my grid's, or all (staff)"""
-        actor = current_actor()
-        select, community, roles = reporting.list_tickets(
-            actor=actor, community_id=community_id, filters=filters
+        return reporting.list_tickets(
+            actor=current_actor(), community_id=community_id, filters=filters
         )
-        return Presented(select, lambda ticket: shown(Context(community, ticket, roles, actor)))
 
     @blp.arguments(s.ReportSchema)
     @blp.response(201, s.TicketSchema)

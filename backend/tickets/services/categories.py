@@ -88,6 +88,6 @@ def configure_category(*, actor: Actor, community_id: int, code: str, data: dict
             target_id=category.id,
             community=community,
             actor=actor,
-            details={key: value for key, value in data.items()},
+            details=dict(data),
         )
         return _effective(category, setting)

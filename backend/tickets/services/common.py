@@ -229,12 +229,14 @@ def start_clocks(ticket: Ticket, community: Community, category: TicketCategory,
 
 
 def default_handler(
-    community_id: int, category: TicketCategory, building_id: int | None
+    community_id: int,
+    category: TicketCategory,
+    building_id: int | None,
+    setting: CategorySetting | None,
 ) -> Organisation | None:
     """Whoever must fix a problem of `category` there: the organisation the community named for
     the category, else (for property categories) the property company serving the building or
     the whole community; None when nobody is known."""
-    setting = setting_for(community_id, category.id)
     if setting is not None and setting.handler_organisation_id is not None:
         return db.session.get(Organisation, setting.handler_organisation_id)
     if category.handler_kind != "property":
@@ -376,6 +378,15 @@ def shown(context: Context, *, detail: bool = False) -> dict:
             sa.select(Organisation.name).where(Organisation.id == ticket.handler_organisation_id)
         )
     return view
+
+
+def overdue_clause(now: datetime):
+    """Open tickets past a deadline, in SQL: not signed by the response deadline, not resolved
+    by the resolution deadline. `is_overdue` says the same of one loaded ticket."""
+    return sa.or_(
+        sa.and_(Ticket.status.in_(AWAITING_RESPONSE), Ticket.response_due_at < now),
+        sa.and_(Ticket.status.in_(RUNNING), Ticket.resolution_due_at < now),
+    )
 
 
 def is_overdue(ticket: Ticket, now: datetime) -> bool:

@@ -9,25 +9,33 @@ text. Categories set to dispatch automatically go straight to their handler.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.services.signin import wechat_openid
-from backend.communities.models import Building, Community, Grid, GridWorker, Unit, grid_buildings
+from backend.communities.models import (
+    Building,
+    Community,
+    Grid,
+    GridWorker,
+    Organisation,
+    Unit,
+    grid_buildings,
+)
 from backend.communities.services.common import community_or_404
 from backend.core.audit import services as audit
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidInput
+from backend.core.pagination import Presented
 from backend.core.storage.services import attach_photos
 from backend.core.wechat.content import Scene, Verdict, moderate_text
 from backend.tickets.models import (
-    AWAITING_RESPONSE,
+    CHANNELS,
     OPEN,
-    RUNNING,
+    CategorySetting,
     Ticket,
     TicketCategory,
     TicketEvent,
@@ -40,6 +48,7 @@ from backend.tickets.services.common import (
     default_handler,
     grid_of,
     load,
+    overdue_clause,
     record,
     setting_for,
     shown,
@@ -161,7 +170,12 @@ def report_ticket(*, actor: Actor, community_id: int, data: dict) -> Context:
             lng=data.get("lng") if has_point else None,
             location_note=data.get("location_note"),
             grid_id=grid_of(community.id, building_id),
-            photos=[],
+            photos=attach_photos(
+                data.get("photos") or [],
+                community_id=community.id,
+                uploader_id=actor.user_id,
+                purpose="ticket",
+            ),
             urgency_claimed=bool(data.get("urgent")),
             deadline_class=category.deadline_class,
             reporter_id=actor.user_id,
@@ -173,34 +187,13 @@ def report_ticket(*, actor: Actor, community_id: int, data: dict) -> Context:
             public=category.public and not data.get("private") and verdict is Verdict.PUBLISH,
             reporter_private=bool(data.get("private")),
         )
-        db.session.add(ticket)
-        db.session.flush()
-        ticket.photos = attach_photos(
-            data.get("photos") or [],
-            community_id=community.id,
-            uploader_id=actor.user_id,
-            purpose="ticket",
-        )
         context = Context(community, ticket, roles, actor)
-        record(
-            ticket,
-            "submitted",
-            actor_id=actor.user_id,
+        file_ticket(
+            context,
+            category=category,
+            setting=setting,
             side="grid_worker" if ticket.channel == "grid_worker" else "reporter",
-            note=ticket.description,
-            photos=ticket.photos,
-            data={"category": category.code, "urgency_claimed": ticket.urgency_claimed},
         )
-        handler = default_handler(community.id, category, building_id)
-        if setting is not None and setting.auto_dispatch and handler is not None:
-            dispatch_now(context, handler, utcnow(), by_system=True)
-        else:
-            notices.tell_committee(
-                ticket,
-                "ticket_submitted",
-                "新的问题报告待受理",
-                f"工单 #{ticket.id}（{category.name}）：{ticket.description[:40]}",
-            )
         audit.record(
             action="ticket.report",
             target_type="ticket",
@@ -210,6 +203,47 @@ def report_ticket(*, actor: Actor, community_id: int, data: dict) -> Context:
             details={"category": category.code, "channel": ticket.channel},
         )
         return context
+
+
+def file_ticket(
+    context: Context,
+    *,
+    category: TicketCategory,
+    setting: CategorySetting | None,
+    side: str,
+    details: dict | None = None,
+) -> Organisation | None:
+    """Save the new ticket of `context`, whoever filed it (a resident, a grid worker, an Open311
+    client): its "submitted" line, then the category's automatic dispatch, or a notice to the
+    committee. Returns the handler it went to, when dispatched at once."""
+    ticket = context.ticket
+    db.session.add(ticket)
+    db.session.flush()
+    record(
+        ticket,
+        "submitted",
+        actor_id=context.actor.user_id,
+        side=side,
+        note=ticket.description,
+        photos=ticket.photos,
+        data={
+            "category": category.code,
+            "urgency_claimed": ticket.urgency_claimed,
+            **(details or {}),
+        },
+    )
+    handler = default_handler(ticket.community_id, category, ticket.building_id, setting)
+    if setting is not None and setting.auto_dispatch and handler is not None:
+        dispatch_now(context, handler, utcnow(), by_system=True)
+        return handler
+    notices.tell_committee(
+        ticket,
+        "ticket_submitted",
+        "新的问题报告待受理",
+        f"工单 #{ticket.id}（{category.name}，{CHANNELS[ticket.channel]}）："
+        f"{ticket.description[:40]}",
+    )
+    return None
 
 
 def likely_duplicates(*, actor: Actor, community_id: int, query: dict) -> list[dict]:
@@ -299,9 +333,9 @@ def support_ticket(*, actor: Actor, community_id: int, ticket_id: int) -> Contex
 # ---------------------------------------------------------------- reading
 
 
-def list_tickets(*, actor: Actor, community_id: int, filters: dict):
+def list_tickets(*, actor: Actor, community_id: int, filters: dict) -> Presented:
     """The tickets of a community the caller may see, newest first, filtered by status,
-    category, handler, overdue, mine: (the select, the community, the caller's roles there)."""
+    category, handler, overdue, mine; each shown as the caller may see it."""
     community = community_or_404(community_id)
     roles = policy.require(actor, "ticket.view", community)
     query = sa.select(Ticket).where(
@@ -321,15 +355,9 @@ def list_tickets(*, actor: Actor, community_id: int, filters: dict):
         query = query.where(overdue_clause(utcnow()))
     if filters.get("mine"):
         query = query.where(Ticket.reporter_id == actor.user_id)
-    return query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), community, roles
-
-
-def overdue_clause(now: datetime):
-    """Open tickets past a deadline: not signed by the response deadline, not resolved by the
-    resolution deadline."""
-    return sa.or_(
-        sa.and_(Ticket.status.in_(AWAITING_RESPONSE), Ticket.response_due_at < now),
-        sa.and_(Ticket.status.in_(RUNNING), Ticket.resolution_due_at < now),
+    return Presented(
+        query.order_by(Ticket.created_at.desc(), Ticket.id.desc()),
+        lambda ticket: shown(Context(community, ticket, roles, actor)),
     )
 
 
