@@ -22,7 +22,7 @@ from backend.extensions import api, db, jwt
 # and may expose `root_blueprints()` (mounted outside /api/v1) and `init_app(app)`; its models
 # are listed in backend/models.py.
 PACKAGES = ("core.wechat", "core.notifications", "core.audit", "core.storage", "communities",
-            "accounts", "consultations", "tickets")
+            "accounts", "consultations", "tickets", "scoring")
 
 
 class DatabaseId(IntegerConverter):

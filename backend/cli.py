@@ -52,6 +52,11 @@ def demo_load() -> None:
         raise click.ClickException("demo data is refused in production")
     created = load_demo()
     click.echo("demo data loaded" if created else "demo data already present")
+    if created:
+        from backend.scoring.services.assessments import refresh_drafts
+
+        # This year's scorecards, as the nightly job would leave them.
+        refresh_drafts()
     print_accounts(click.echo)
 
 
@@ -76,6 +81,7 @@ def users_create(**options) -> None:
 
 def init_app(app: Flask) -> None:
     from backend.core.audit.cli import audit_cli
+    from backend.scoring.cli import scoring_cli
 
-    for group in (db_cli, demo_cli, users_cli, audit_cli):
+    for group in (db_cli, demo_cli, users_cli, audit_cli, scoring_cli):
         app.cli.add_command(group)

@@ -55,6 +55,7 @@ COMMUNITIES = [
 ]
 # Exclusive areas (m²) of a floor plan: 1990s walk-ups are small, the new towers larger.
 AREA_RANGE = {"DEMO-OLD": (48, 78), "DEMO-NEW": (86, 143)}
+GROSS_TO_EXCLUSIVE = Decimal("1.25")
 
 # The register the complete-community items are scored on. The old estate lacks EV charging,
 # an express point and a micro fire station, and its green space is below the 1000 m² minimum,
@@ -80,6 +81,14 @@ FACILITIES = {
         ("waste_sorting_point", "垃圾分类投放亭", 40, "共 4 处"),
         ("ev_charging", "电动自行车集中充电棚", 260, "充电口 120 个"),
         ("public_green_space", "中心花园", 1200, None),
+        ("public_activity_space", "中心花园活动广场", 600, None),
+        ("fitness_equipment", "室外健身器材", None, "共 12 件"),
+        ("publicity_board", "绿色社区宣传栏", None, "小区南门、东门各一处"),
+        ("accessibility", "出入口无障碍坡道", None, "3 栋楼单元门"),
+        ("public_toilet", "公共厕所", 40, None),
+        ("convenience_shop", "便民商业街", None, "理发、洗衣、药店、维修"),
+        ("health_station", "学府社区卫生服务站", 150, None),
+        ("nursery", "学府托育园", 260, None),
         ("parking", "地下停车场", None, "车位 520 个"),
     ],
 }
@@ -361,6 +370,12 @@ def _load_estate(tx, rng, community, year, plan, buildings, homes) -> list[House
                     )
                     households.append(household)
                     homes[community.code, building.name, unit.name, household.room] = household
+        # Gross floor area (建筑面积): the homes plus stairs, walls and shared rooms, about a
+        # quarter more; the base of the property office's 2‰ (complete-community item 16).
+        building.floor_area = (
+            sum(home.exclusive_area for home in households if home.building_id == building.id)
+            * GROSS_TO_EXCLUSIVE
+        ).quantize(Decimal("0.01"))
     tx.add_all(households)
     tx.flush()
     return households

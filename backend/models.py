@@ -9,6 +9,7 @@ from backend.core.db import Base
 from backend.core.notifications import models as notifications_models
 from backend.core.storage import models as storage_models
 from backend.core.wechat import models as wechat_models
+from backend.scoring import models as scoring_models
 from backend.tickets import models as tickets_models
 
 metadata = Base.metadata
@@ -22,6 +23,7 @@ __all__ = [
     "metadata",
     "notifications_models",
     "scheduler",
+    "scoring_models",
     "tickets_models",
     "storage_models",
     "wechat_models",

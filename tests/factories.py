@@ -246,6 +246,9 @@ def url_values(world: World) -> dict:
         "ticket_id": 1,
         # A ticket category every community starts with.
         "code": "lighting",
+        # An item of a standard (the shipped ones number theirs from 1).
+        "item_code": "1",
+        "assessment_id": 1,
     }
 
 

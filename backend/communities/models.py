@@ -30,6 +30,9 @@ FACILITY_KINDS = {
     "public_activity_space": "公共活动场地",
     "public_green_space": "公共绿地",
     "property_office": "物业用房",
+    "fitness_equipment": "健身设施",
+    "convenience_store": "便利店",
+    "publicity_board": "宣传栏（宣传专栏）",
     "other": "其他",
 }
 
@@ -82,13 +85,18 @@ class Community(Base, Timestamped):
 
 class Building(Base, Timestamped):
     __tablename__ = "buildings"
-    __table_args__ = (sa.UniqueConstraint("community_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("community_id", "name"),
+        sa.CheckConstraint("floor_area IS NULL OR floor_area >= 0", name="area_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(50))
     floors: Mapped[int | None]
     built_year: Mapped[int | None]
+    # Gross floor area (建筑面积, m²): the base of "物业用房 ≥ 2‰ of the building area".
+    floor_area: Mapped[Decimal | None]
 
     units: Mapped[list[Unit]] = relationship(
         back_populates="building",

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import marshmallow as ma
 from marshmallow import validate
 
 from backend.communities.models import FACILITY_KINDS, ORGANISATION_KINDS, REGION_LEVELS
-from backend.core.schemas import StrictSchema, area, choice, ids, text, zone_name
+from backend.core.schemas import Area, StrictSchema, area, choice, ids, text, zone_name
 
 F = ma.fields
+
+
+class BuildingArea(Area):
+    """A whole building's gross floor area (建筑面积): far larger than one home's."""
+
+    MAX = Decimal("10000000")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "metadata",
+            {"example": "12000.00", "description": "Gross floor area (建筑面积) in m²"},
+        )
+        super().__init__(**kwargs)
 
 
 class RegionSchema(ma.Schema):
@@ -43,6 +58,7 @@ class BuildingSchema(ma.Schema):
     name = F.String()
     floors = F.Integer(allow_none=True)
     built_year = F.Integer(allow_none=True)
+    floor_area = BuildingArea(allow_none=True)
     units = F.List(F.Nested(UnitSchema))
 
 
@@ -87,6 +103,7 @@ class BuildingCreateSchema(StrictSchema):
     name = text(50, required=True)
     floors = F.Integer(allow_none=True, validate=validate.Range(min=1, max=200))
     built_year = F.Integer(allow_none=True, validate=validate.Range(min=1900, max=2100))
+    floor_area = BuildingArea(allow_none=True)
     unit_names = _unit_names()
 
 
@@ -94,6 +111,7 @@ class BuildingUpdateSchema(StrictSchema):
     name = text(50)
     floors = F.Integer(allow_none=True, validate=validate.Range(min=1, max=200))
     built_year = F.Integer(allow_none=True, validate=validate.Range(min=1900, max=2100))
+    floor_area = BuildingArea(allow_none=True)
 
 
 class UnitCreateSchema(StrictSchema):
@@ -136,8 +154,11 @@ class HouseholdQuerySchema(StrictSchema):
 class HouseholdImportSchema(StrictSchema):
     file = F.Raw(
         required=True,
-        metadata={"type": "string", "format": "binary",
-                  "description": "CSV: 楼栋,单元,房号,面积,业主编号 (UTF-8 or GBK)"},
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "CSV: 楼栋,单元,房号,面积,业主编号 (UTF-8 or GBK)",
+        },
     )
 
 

@@ -1,6 +1,8 @@
 """What consultations measure for scoring: consultations held, needs collected, households'
 participation, offline joint meetings. Each value is one set-based query per time zone over all
-the communities asked for; `evidence` lists the records behind one community's value.
+the communities asked for; `evidence` lists the records behind each community's value, the
+same way (at most `EVIDENCE_LIMIT` of each community's, one query per time zone, or one for all
+where dates are local already).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from backend.communities.models import Community
 from backend.consultations.models import (
     Ballot,
     Consultation,
@@ -21,21 +22,24 @@ from backend.consultations.models import (
     Need,
 )
 from backend.core.db import db
-from backend.core.metrics import DEFAULT_TIMEZONE, Evidence, Metric, Period, Value, per_zone
+from backend.core.metrics import (
+    Evidence,
+    EvidenceByCommunity,
+    Metric,
+    Period,
+    Value,
+    evidence_by_community,
+    evidence_per_zone,
+    first_per_community,
+    per_zone,
+)
 
-# Evidence listed for one community's value at most (the scorecard links the rest by query).
-EVIDENCE_LIMIT = 50
 # Needs accepted as real needs of the residents: published, or merged into another as a duplicate.
 COLLECTED_NEED_STATUSES = ("published", "merged")
 # A consultation whose vote was counted (cancelled ones never were).
 COUNTED_STATUSES = ("closed", "published")
 NEED_STATUS_LABELS = {"published": "已发布", "merged": "已合并"}
 CENT = Decimal("0.01")
-
-
-def _zone(community_id: int) -> ZoneInfo:
-    timezone = db.session.scalar(sa.select(Community.timezone).where(Community.id == community_id))
-    return ZoneInfo(timezone or DEFAULT_TIMEZONE)
 
 
 def _local_day(moment: datetime, zone: ZoneInfo) -> str:
@@ -66,21 +70,36 @@ def consultations_held(community_ids: Sequence[int], period: Period) -> dict[int
     return per_zone(community_ids, period, query)
 
 
-def consultations_held_evidence(community_id: int, period: Period) -> list[Evidence]:
-    zone = _zone(community_id)
-    start, end = period.utc_bounds(zone.key)
-    rows = db.session.execute(
-        _published_between(
-            sa.select(Consultation.id, Consultation.title, Consultation.published_at), start, end
+def consultations_held_evidence(
+    community_ids: Sequence[int], period: Period
+) -> EvidenceByCommunity:
+    def query(ids, start, end, zone):
+        rows = db.session.execute(
+            first_per_community(
+                _published_between(
+                    sa.select(
+                        Consultation.community_id,
+                        Consultation.id,
+                        Consultation.title,
+                        Consultation.published_at,
+                    ),
+                    start,
+                    end,
+                ).where(Consultation.community_id.in_(ids)),
+                [Consultation.published_at, Consultation.id],
+            )
         )
-        .where(Consultation.community_id == community_id)
-        .order_by(Consultation.published_at, Consultation.id)
-        .limit(EVIDENCE_LIMIT)
-    )
-    return [
-        Evidence("consultation", id_, f"{title}（{_local_day(published_at, zone)} 公布结果）")
-        for id_, title, published_at in rows
-    ]
+        return [
+            (
+                community_id,
+                Evidence(
+                    "consultation", id_, f"{title}（{_local_day(published_at, zone)} 公布结果）"
+                ),
+            )
+            for community_id, id_, title, published_at in rows
+        ]
+
+    return evidence_per_zone(community_ids, period, query)
 
 
 # ---------------------------------------------------------------- needs collected
@@ -103,34 +122,46 @@ def needs_collected(community_ids: Sequence[int], period: Period) -> dict[int, V
     return per_zone(community_ids, period, query)
 
 
-def needs_collected_evidence(community_id: int, period: Period) -> list[Evidence]:
-    zone = _zone(community_id)
-    start, end = period.utc_bounds(zone.key)
-    rows = db.session.execute(
-        _needs_between(sa.select(Need.id, Need.title, Need.status, Need.created_at), start, end)
-        .where(Need.community_id == community_id)
-        .order_by(Need.created_at, Need.id)
-        .limit(EVIDENCE_LIMIT)
-    )
-    return [
-        Evidence(
-            "need",
-            id_,
-            f"{title}（{_local_day(created_at, zone)} 提交，{NEED_STATUS_LABELS[status]}）",
+def needs_collected_evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+    def query(ids, start, end, zone):
+        rows = db.session.execute(
+            first_per_community(
+                _needs_between(
+                    sa.select(Need.community_id, Need.id, Need.title, Need.status, Need.created_at),
+                    start,
+                    end,
+                ).where(Need.community_id.in_(ids)),
+                [Need.created_at, Need.id],
+            )
         )
-        for id_, title, status, created_at in rows
-    ]
+        return [
+            (
+                community_id,
+                Evidence(
+                    "need",
+                    id_,
+                    f"{title}（{_local_day(created_at, zone)} 提交，{NEED_STATUS_LABELS[status]}）",
+                ),
+            )
+            for community_id, id_, title, status, created_at in rows
+        ]
+
+    return evidence_per_zone(community_ids, period, query)
 
 
 # ---------------------------------------------------------------- participation
 
 
-def _closed_between(start: datetime, end: datetime) -> sa.Select:
-    return sa.select(Consultation.id, Consultation.community_id).where(
+def _closed_in(query: sa.Select, start: datetime, end: datetime) -> sa.Select:
+    return query.where(
         Consultation.status.in_(COUNTED_STATUSES),
         Consultation.closed_at >= start,
         Consultation.closed_at < end,
     )
+
+
+def _closed_between(start: datetime, end: datetime) -> sa.Select:
+    return _closed_in(sa.select(Consultation.id, Consultation.community_id), start, end)
 
 
 def _roll_and_voters(closed: sa.Subquery, group_by) -> sa.Select:
@@ -146,8 +177,8 @@ def _roll_and_voters(closed: sa.Subquery, group_by) -> sa.Select:
     return (
         sa.select(
             group_by,
-            sa.func.count(sa.distinct(ConsultationElector.household_id)),
-            sa.func.count(sa.distinct(voted.c.household_id)),
+            sa.func.count(sa.distinct(ConsultationElector.household_id)).label("on_roll"),
+            sa.func.count(sa.distinct(voted.c.household_id)).label("took_part"),
         )
         .select_from(closed)
         .join(ConsultationElector, ConsultationElector.consultation_id == closed.c.id)
@@ -183,36 +214,51 @@ def consultation_participation(community_ids: Sequence[int], period: Period) -> 
     return per_zone(community_ids, period, query)
 
 
-def consultation_participation_evidence(community_id: int, period: Period) -> list[Evidence]:
-    zone = _zone(community_id)
-    start, end = period.utc_bounds(zone.key)
-    closed = (
-        _closed_between(start, end)
-        .add_columns(Consultation.title, Consultation.closed_at)
-        .where(Consultation.community_id == community_id)
-        .order_by(Consultation.closed_at, Consultation.id)
-        .limit(EVIDENCE_LIMIT)
-        .subquery()
-    )
-    counts = {
-        consultation_id: (on_roll, took_part)
-        for consultation_id, on_roll, took_part in db.session.execute(
-            _roll_and_voters(closed, closed.c.id)
+def consultation_participation_evidence(
+    community_ids: Sequence[int], period: Period
+) -> EvidenceByCommunity:
+    def query(ids, start, end, zone):
+        # The consultations listed, then each one's roll and voters: a CTE read twice, so the
+        # rolls are counted for the listed consultations only, in the same statement.
+        closed = first_per_community(
+            _closed_in(
+                sa.select(
+                    Consultation.community_id,
+                    Consultation.id,
+                    Consultation.title,
+                    Consultation.closed_at,
+                ),
+                start,
+                end,
+            ).where(Consultation.community_id.in_(ids)),
+            [Consultation.closed_at, Consultation.id],
+        ).cte("listed")
+        counts = _roll_and_voters(closed, closed.c.id).subquery("counts")
+        rows = db.session.execute(
+            sa.select(
+                closed.c.community_id,
+                closed.c.id,
+                closed.c.title,
+                closed.c.closed_at,
+                sa.func.coalesce(counts.c.on_roll, 0),
+                sa.func.coalesce(counts.c.took_part, 0),
+            )
+            .outerjoin(counts, counts.c.id == closed.c.id)
+            .order_by(closed.c.community_id, closed.c.closed_at, closed.c.id)
         )
-    }
-    rows = db.session.execute(
-        sa.select(closed.c.id, closed.c.title, closed.c.closed_at).order_by(
-            closed.c.closed_at, closed.c.id
-        )
-    )
-    evidence = []
-    for id_, title, closed_at in rows:
-        on_roll, took_part = counts.get(id_, (0, 0))
-        day = _local_day(closed_at, zone)
-        evidence.append(
-            Evidence("consultation", id_, f"{title}（{day} 截止，{took_part}/{on_roll} 户参与）")
-        )
-    return evidence
+        return [
+            (
+                community_id,
+                Evidence(
+                    "consultation",
+                    id_,
+                    f"{title}（{_local_day(closed_at, zone)} 截止，{took_part}/{on_roll} 户参与）",
+                ),
+            )
+            for community_id, id_, title, closed_at, on_roll, took_part in rows
+        ]
+
+    return evidence_per_zone(community_ids, period, query)
 
 
 # ---------------------------------------------------------------- joint meetings
@@ -235,25 +281,35 @@ def joint_meetings_held(community_ids: Sequence[int], period: Period) -> dict[in
     return values
 
 
-def joint_meetings_evidence(community_id: int, period: Period) -> list[Evidence]:
+def joint_meetings_evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+    # One query for every zone: held_on is a local date already.
     rows = db.session.execute(
-        _held_in(
-            sa.select(
-                JointMeeting.id,
-                JointMeeting.held_on,
-                JointMeeting.topic,
-                JointMeeting.attendees_count,
-            ),
-            period,
+        first_per_community(
+            _held_in(
+                sa.select(
+                    JointMeeting.community_id,
+                    JointMeeting.id,
+                    JointMeeting.held_on,
+                    JointMeeting.topic,
+                    JointMeeting.attendees_count,
+                ),
+                period,
+            ).where(JointMeeting.community_id.in_(community_ids)),
+            [JointMeeting.held_on, JointMeeting.id],
         )
-        .where(JointMeeting.community_id == community_id)
-        .order_by(JointMeeting.held_on, JointMeeting.id)
-        .limit(EVIDENCE_LIMIT)
     )
-    return [
-        Evidence("joint_meeting", id_, f"{held_on.isoformat()} {topic}（{attendees} 人参加）")
-        for id_, held_on, topic, attendees in rows
-    ]
+    return evidence_by_community(
+        community_ids,
+        (
+            (
+                community_id,
+                Evidence(
+                    "joint_meeting", id_, f"{held_on.isoformat()} {topic}（{attendees} 人参加）"
+                ),
+            )
+            for community_id, id_, held_on, topic, attendees in rows
+        ),
+    )
 
 
 PERIOD_WORDS = "统计期按社区所在时区的当地日期计算，含起始日、不含截止日（默认一个自然年）。"

@@ -3,8 +3,9 @@ and scoring reads (no domain imports scoring; scoring imports nothing but this r
 
 Each domain lists its measurements in `metrics.py` as `METRICS = [Metric(...)]`, like its jobs.
 A measurement is computed for many communities at once (`compute(community_ids, period)`), one
-set-based query per measurement, never one query per community. `evidence(community_id, period)`
-names the records behind one community's value, for the scorecard.
+set-based query per measurement, never one query per community. `evidence(community_ids, period)`
+names the records behind each community's value, for the scorecard, the same way: one query (per
+time zone) for all the communities, at most `EVIDENCE_LIMIT` records each (`first_per_community`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class Evidence:
 
 
 Value = int | Decimal | None
+EvidenceByCommunity = dict[int, list[Evidence]]
+# Records listed behind one community's value at most (a scorecard shows them; the rest are the
+# same kind of record, found by the measurement's definition).
+EVIDENCE_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class Metric:
     unit: str
     definition: str  # Chinese: exactly what is counted, so an assessor can check it by hand
     compute: Callable[[Sequence[int], Period], dict[int, Value]]
-    evidence: Callable[[int, Period], list[Evidence]] | None = None
+    evidence: Callable[[Sequence[int], Period], EvidenceByCommunity] | None = None
 
 
 def registry(packages: Iterable[str] | None = None) -> dict[str, Metric]:
@@ -108,3 +113,53 @@ def per_zone(
         start, end = period.utc_bounds(timezone)
         values.update(dict(query(ids, start, end)))
     return values
+
+
+def first_per_community(
+    query: sa.Select,
+    order_by: Sequence[sa.ColumnElement],
+    limit: int = EVIDENCE_LIMIT,
+) -> sa.Select:
+    """`query`'s rows, only the first `limit` of each community in `order_by` order, as one
+    statement for all communities (a window function, not a LIMIT per community). `query`'s first
+    column is the community id; the rows keep `query`'s columns, ordered by community, then
+    `order_by`."""
+    community_id = query.selected_columns[0]
+    rank = (
+        sa.func.row_number()
+        .over(partition_by=community_id, order_by=list(order_by))
+        .label("evidence_rank")
+    )
+    ranked = query.add_columns(rank).subquery()
+    kept = [column for column in ranked.c if column.name != "evidence_rank"]
+    return (
+        sa.select(*kept)
+        .where(ranked.c.evidence_rank <= limit)
+        .order_by(kept[0], ranked.c.evidence_rank)
+    )
+
+
+def evidence_by_community(
+    community_ids: Sequence[int], rows: Iterable[tuple[int, Evidence]]
+) -> EvidenceByCommunity:
+    """Evidence as `(community_id, evidence)` pairs, in their order, gathered by community;
+    every community asked for is listed, with an empty list when it has no records."""
+    evidence: EvidenceByCommunity = {community_id: [] for community_id in community_ids}
+    for community_id, item in rows:
+        evidence[community_id].append(item)
+    return evidence
+
+
+def evidence_per_zone(
+    community_ids: Sequence[int],
+    period: Period,
+    query: Callable[[list[int], datetime, datetime, ZoneInfo], Iterable[tuple[int, Evidence]]],
+) -> EvidenceByCommunity:
+    """Run `query(ids, utc_start, utc_end, zone)` once per time zone (the zone, for labels in
+    the communities' local dates); it yields `(community_id, evidence)` pairs, in order."""
+    evidence = evidence_by_community(community_ids, ())
+    for timezone, ids in communities_by_timezone(community_ids).items():
+        start, end = period.utc_bounds(timezone)
+        for community_id, item in query(ids, start, end, ZoneInfo(timezone)):
+            evidence[community_id].append(item)
+    return evidence

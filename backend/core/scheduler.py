@@ -62,6 +62,9 @@ class Job:
     run: Callable[[], object]
     # APScheduler interval trigger arguments, e.g. {"minutes": 1}
     every: dict = field(default_factory=lambda: {"minutes": 1})
+    # Where the timetable starts after the epoch (midnight UTC): {"hours": 18} runs a daily job
+    # at 02:00 in Beijing.
+    offset: dict = field(default_factory=dict)
 
 
 class SchedulerLease(Base):
@@ -249,7 +252,11 @@ class Scheduler:
         for job in self.jobs:
             self._apscheduler.add_job(
                 self._run,
-                IntervalTrigger(seconds=_interval(job.every), start_date=EPOCH, timezone=UTC),
+                IntervalTrigger(
+                    seconds=_interval(job.every),
+                    start_date=EPOCH + timedelta(**job.offset),
+                    timezone=UTC,
+                ),
                 args=[job],
                 id=job.name,
                 name=job.name,

@@ -108,3 +108,10 @@ def https_url(**kwargs):
 def photo_urls(**kwargs):
     """Up to nine photos, the most a WeChat image picker hands over at once."""
     return ma.fields.List(https_url(), validate=validate.Length(max=9), **kwargs)
+
+
+class DocumentSchema(StrictSchema):
+    """A document linked to a record: a title and where to read it."""
+
+    title = text(100, required=True)
+    url = https_url(required=True)

@@ -20,7 +20,7 @@ authorities and are settings:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,13 +29,22 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend.core.db import db, utcnow
-from backend.core.metrics import DEFAULT_TIMEZONE, Evidence, Metric, Period, Value, per_zone
+from backend.core.metrics import (
+    Evidence,
+    EvidenceByCommunity,
+    Metric,
+    Period,
+    Value,
+    communities_by_timezone,
+    evidence_by_community,
+    first_per_community,
+    per_zone,
+)
 from backend.tickets.models import OPEN, STATUSES, Ticket, TicketCategory
 from backend.tickets.services.common import overdue_clause
 
 CENT = Decimal("0.01")
 SECONDS_PER_HOUR = Decimal(3600)
-EVIDENCE_LIMIT = 50
 RESPONSE_BASES = ("dispatched", "responded")
 # Categories whose open tickets several standard items ask about.
 OPEN_BY_CATEGORY = {
@@ -361,48 +370,66 @@ def open_of_category(code: str):
 # ---------------------------------------------------------------- evidence
 
 
-def _zones_of(community_id: int, period: Period) -> Zones:
-    from backend.communities.models import Community
-
-    timezone = db.session.scalar(sa.select(Community.timezone).where(Community.id == community_id))
-    start, end = period.utc_bounds(timezone or DEFAULT_TIMEZONE)
-    return [([community_id], start, end)]
-
-
-def _ticket_evidence(order_by, *where) -> list[Evidence]:
-    rows = db.session.execute(
-        sa.select(Ticket.id, Ticket.status, TicketCategory.name)
-        .join(TicketCategory, TicketCategory.id == Ticket.category_id)
-        .where(*where)
-        .order_by(order_by, Ticket.id)
-        .limit(EVIDENCE_LIMIT)
-    )
+def _zones_of(community_ids: Sequence[int], period: Period) -> Zones:
     return [
-        Evidence("ticket", id_, f"工单 #{id_} {category}（{STATUSES[status]}）")
-        for id_, status, category in rows
+        (ids, *period.utc_bounds(timezone))
+        for timezone, ids in communities_by_timezone(community_ids).items()
     ]
 
 
-def tickets_overdue_evidence(community_id: int, period: Period) -> list[Evidence]:
-    open_, overdue = open_and_overdue_conditions(_zones_of(community_id, period))
-    return _ticket_evidence(Ticket.dispatched_at, open_, overdue)
+def _ticket_evidence(
+    community_ids: Sequence[int],
+    period: Period,
+    order_by: sa.ColumnElement,
+    where_of: Callable[[Zones], Sequence[sa.ColumnElement]],
+) -> EvidenceByCommunity:
+    """The tickets `where_of(zones)` selects, at most EVIDENCE_LIMIT of each community's in
+    `order_by` order: one query for every zone (the labels show no dates), the conditions of each
+    zone joined by `or`, as the counted figures are."""
+    zones = _zones_of(community_ids, period)
+    if not zones:
+        return evidence_by_community(community_ids, ())
+    rows = db.session.execute(
+        first_per_community(
+            sa.select(Ticket.community_id, Ticket.id, Ticket.status, TicketCategory.name)
+            .join(TicketCategory, TicketCategory.id == Ticket.category_id)
+            .where(*where_of(zones)),
+            [order_by, Ticket.id],
+        )
+    )
+    return evidence_by_community(
+        community_ids,
+        (
+            (community_id, Evidence("ticket", id_, f"工单 #{id_} {category}（{STATUSES[status]}）"))
+            for community_id, id_, status, category in rows
+        ),
+    )
 
 
-def late_responses_evidence(community_id: int, period: Period) -> list[Evidence]:
+def tickets_overdue_evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+    return _ticket_evidence(
+        community_ids, period, Ticket.dispatched_at, open_and_overdue_conditions
+    )
+
+
+def late_responses_evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
     """The misses behind the response rate: not answered in time (under the "responded" base,
     only those answered late)."""
     late = ~sa.func.coalesce(Ticket.responded_at <= Ticket.response_due_at, False)
     if response_base() == "responded":
         late = sa.and_(late, Ticket.responded_at.is_not(None))
     return _ticket_evidence(
-        Ticket.dispatched_at, dispatched_in(_zones_of(community_id, period)), late
+        community_ids, period, Ticket.dispatched_at, lambda zones: (dispatched_in(zones), late)
     )
 
 
 def open_of_category_evidence(code: str):
-    def evidence(community_id: int, period: Period) -> list[Evidence]:
-        open_, _overdue = open_and_overdue_conditions(_zones_of(community_id, period))
-        return _ticket_evidence(Ticket.created_at, open_, Ticket.category_id == _category_id(code))
+    def evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+        def where_of(zones: Zones):
+            open_, _overdue = open_and_overdue_conditions(zones)
+            return open_, Ticket.category_id == _category_id(code)
+
+        return _ticket_evidence(community_ids, period, Ticket.created_at, where_of)
 
     return evidence
 

@@ -1,11 +1,12 @@
 """What consultations measure for scoring, computed straight on data the factories write: period
-bounds in each community's own time zone, many communities in one query, the evidence listed."""
+bounds in each community's own time zone, many communities in one query, the evidence listed
+(for many communities at once too, at most fifty records each)."""
 
 from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,14 +16,18 @@ from backend.communities.models import Region, Unit
 from backend.consultations import metrics
 from backend.consultations.models import Ballot, JointMeeting, Need
 from backend.core.db import db
-from backend.core.metrics import Period, registry
+from backend.core.metrics import EVIDENCE_LIMIT, Period, registry
 from tests import factories
 from tests.consultations.factories import consultation
 
 YEAR_2024 = Period.calendar_year(2024)
 YEAR_2025 = Period.calendar_year(2025)
-NAMES = {"consultations_held", "needs_collected", "consultation_participation",
-         "joint_meetings_held"}
+NAMES = {
+    "consultations_held",
+    "needs_collected",
+    "consultation_participation",
+    "joint_meetings_held",
+}
 
 
 def utc(*parts) -> datetime:
@@ -70,14 +75,21 @@ def statements() -> list[str]:
 
 
 def published(world, community_id: int, at: datetime, **fields):
-    return consultation(community_id, world.committee, status="published", published_at=at,
-                        **fields)
+    return consultation(
+        community_id, world.committee, status="published", published_at=at, **fields
+    )
 
 
 def need(world, consultation_row, status: str, created_at: datetime, title="加装电梯") -> Need:
-    row = Need(consultation_id=consultation_row.id, community_id=consultation_row.community_id,
-               author_id=world.resident, title=title, need_class="improve", status=status,
-               created_at=created_at)
+    row = Need(
+        consultation_id=consultation_row.id,
+        community_id=consultation_row.community_id,
+        author_id=world.resident,
+        title=title,
+        need_class="improve",
+        status=status,
+        created_at=created_at,
+    )
     db.session.add(row)
     return row
 
@@ -87,16 +99,27 @@ def ballot(world, consultation_row, household_id: int, channel: str = "online") 
 
     home = db.session.get(Household, household_id)
     receipt = hashlib.sha256(f"{consultation_row.id}-{household_id}".encode()).hexdigest()
-    row = Ballot(consultation_id=consultation_row.id, voter_key=f"h{household_id}",
-                 household_id=household_id, building_id=home.building_id,
-                 cast_by_id=world.resident, receipt_hash=receipt, channel=channel)
+    row = Ballot(
+        consultation_id=consultation_row.id,
+        voter_key=f"h{household_id}",
+        household_id=household_id,
+        building_id=home.building_id,
+        cast_by_id=world.resident,
+        receipt_hash=receipt,
+        channel=channel,
+    )
     db.session.add(row)
     return row
 
 
 def meeting(world, community_id: int, held_on: date, topic="加装电梯协调会") -> JointMeeting:
-    row = JointMeeting(community_id=community_id, held_on=held_on, topic=topic,
-                       attendees_count=12, recorded_by_id=world.committee)
+    row = JointMeeting(
+        community_id=community_id,
+        held_on=held_on,
+        topic=topic,
+        attendees_count=12,
+        recorded_by_id=world.committee,
+    )
     db.session.add(row)
     return row
 
@@ -134,11 +157,15 @@ def test_consultations_held_count_results_published_in_the_local_year(ctx, empty
     assert values == {w.a: 2, w.b: 1, empty: 0}
     assert len(seen) == 2, "one query for the zones, one for all the communities"
 
-    evidence = metrics.consultations_held_evidence(w.a, YEAR_2024)
-    assert [(e.kind, e.id) for e in evidence] == [("consultation", new_year.id),
-                                                 ("consultation", inside.id)]
+    found = metrics.consultations_held_evidence([w.a, empty], YEAR_2024)
+    assert set(found) == {w.a, empty}
+    evidence = found[w.a]
+    assert [(e.kind, e.id) for e in evidence] == [
+        ("consultation", new_year.id),
+        ("consultation", inside.id),
+    ]
     assert evidence[0].label == "新年第一次协商（2024-01-01 公布结果）"
-    assert metrics.consultations_held_evidence(empty, YEAR_2024) == []
+    assert found[empty] == []
 
 
 def test_each_community_is_bounded_by_its_own_local_year(ctx, urumqi):
@@ -154,7 +181,9 @@ def test_each_community_is_bounded_by_its_own_local_year(ctx, urumqi):
     for measure in (metrics.consultations_held, metrics.needs_collected):
         assert measure([w.a, urumqi], YEAR_2024) == {w.a: 0, urumqi: 1}, measure.__name__
         assert measure([w.a, urumqi], YEAR_2025) == {w.a: 1, urumqi: 0}, measure.__name__
-    [listed] = metrics.consultations_held_evidence(urumqi, YEAR_2024)
+    found = metrics.consultations_held_evidence([w.a, urumqi], YEAR_2024)
+    assert found[w.a] == []
+    [listed] = found[urumqi]
     assert "2024-12-31" in listed.label
 
 
@@ -173,7 +202,7 @@ def test_needs_collected_count_accepted_needs_proposed_in_the_period(ctx, empty)
     db.session.commit()
 
     assert metrics.needs_collected([w.a, w.b, empty], YEAR_2024) == {w.a: 2, w.b: 1, empty: 0}
-    evidence = metrics.needs_collected_evidence(w.a, YEAR_2024)
+    evidence = metrics.needs_collected_evidence([w.a], YEAR_2024)[w.a]
     assert [(e.kind, e.id) for e in evidence] == [("need", first.id), ("need", merged.id)]
     assert evidence[1].label == "增加充电桩（2024-02-02 提交，已合并）"
 
@@ -220,7 +249,7 @@ def test_participation_is_the_share_of_households_on_the_rolls_that_voted(
     assert len(seen) == 2
     assert metrics.consultation_participation([w.a], YEAR_2025) == {w.a: None}
 
-    evidence = metrics.consultation_participation_evidence(w.a, YEAR_2024)
+    evidence = metrics.consultation_participation_evidence([w.a], YEAR_2024)[w.a]
     assert [(e.kind, e.id, e.label) for e in evidence] == [
         ("consultation", spring.id, "春季改造项目（2024-04-01 截止，1/3 户参与）"),
         ("consultation", autumn.id, "秋季改造项目（2024-10-01 截止，2/3 户参与）"),
@@ -234,9 +263,7 @@ def test_participation_is_bounded_by_the_local_year_too(ctx, urumqi):
     db.session.flush()
     ballot(w, closed_on(w, w.a, moment), home.id)
     db.session.commit()
-    assert metrics.consultation_participation([w.a, urumqi], YEAR_2024) == {
-        w.a: None, urumqi: None
-    }
+    assert metrics.consultation_participation([w.a, urumqi], YEAR_2024) == {w.a: None, urumqi: None}
     assert metrics.consultation_participation([w.a], YEAR_2025) == {w.a: Decimal("33.33")}
 
 
@@ -257,7 +284,7 @@ def test_joint_meetings_count_by_their_local_date(ctx, empty, urumqi):
     assert values == {w.a: 2, w.b: 1, urumqi: 0, empty: 0}
     assert len(seen) == 1, "held_on is a local date: one query, no zones"
     assert metrics.joint_meetings_held([w.a], YEAR_2025) == {w.a: 1}
-    evidence = metrics.joint_meetings_evidence(w.a, YEAR_2024)
+    evidence = metrics.joint_meetings_evidence([w.a], YEAR_2024)[w.a]
     assert [(e.kind, e.id, e.label) for e in evidence] == [
         ("joint_meeting", first.id, "2024-01-01 新年议事会（12 人参加）"),
         ("joint_meeting", last.id, "2024-12-31 年末议事会（12 人参加）"),
@@ -270,4 +297,133 @@ def test_evidence_lists_at_most_fifty_records(ctx):
         meeting(w, w.a, date(2024, 1, 1).replace(day=1 + day % 28, month=1 + day // 28))
     db.session.commit()
     assert metrics.joint_meetings_held([w.a], YEAR_2024) == {w.a: 60}
-    assert len(metrics.joint_meetings_evidence(w.a, YEAR_2024)) == 50
+    assert len(metrics.joint_meetings_evidence([w.a], YEAR_2024)[w.a]) == 50
+
+
+# ---------------------------------------------------------------- evidence for many communities
+
+EVIDENCE = {
+    "consultations_held": metrics.consultations_held_evidence,
+    "needs_collected": metrics.needs_collected_evidence,
+    "consultation_participation": metrics.consultation_participation_evidence,
+    "joint_meetings_held": metrics.joint_meetings_evidence,
+}
+
+
+def test_the_registry_lists_the_set_based_evidence(ctx):
+    found = registry()
+    assert {name: found[name].evidence for name in EVIDENCE} == EVIDENCE
+
+
+def records_of(world, community_id: int, count: int, name: str) -> dict[str, list[int]]:
+    """`count` records of every kind behind the four values, in `community_id`, a day apart
+    from 1 Jan 2024 (Beijing noon), in the order the evidence lists them: ids by measurement."""
+    closed, needs, meetings = [], [], []
+    first = consultation(community_id, world.committee, status="voting")
+    for index in range(count):
+        moment = utc(2024, 1, 1, 4) + index * timedelta(days=1)
+        closed.append(closed_on(world, community_id, moment, title=f"{name}协商{index}"))
+        needs.append(need(world, first, "published", moment, title=f"{name}需求{index}"))
+        meetings.append(meeting(world, community_id, moment.date(), topic=f"{name}会议{index}"))
+    db.session.flush()
+    return {
+        "consultations_held": [row.id for row in closed],
+        "needs_collected": [row.id for row in needs],
+        "consultation_participation": [row.id for row in closed],
+        "joint_meetings_held": [row.id for row in meetings],
+    }
+
+
+@pytest.mark.parametrize("name", sorted(EVIDENCE))
+def test_evidence_for_many_communities_lists_each_ones_own_records(ctx, empty, name):
+    w = ctx
+    in_a = records_of(w, w.a, 2, "甲")
+    in_b = records_of(w, w.b, 1, "乙")
+    db.session.commit()
+
+    found = EVIDENCE[name]([w.a, w.b, empty], YEAR_2024)
+
+    assert set(found) == {w.a, w.b, empty}, "every community asked for is listed"
+    assert [e.id for e in found[w.a]] == in_a[name]
+    assert [e.id for e in found[w.b]] == in_b[name]
+    assert found[empty] == []
+    assert all("甲" in e.label for e in found[w.a])
+    assert all("乙" in e.label for e in found[w.b])
+    # One community alone gets the same list as in company.
+    assert EVIDENCE[name]([w.b], YEAR_2024) == {w.b: found[w.b]}
+
+
+@pytest.mark.parametrize("name", sorted(EVIDENCE))
+def test_evidence_lists_at_most_fifty_records_of_each_community(ctx, name):
+    w = ctx
+    in_a = records_of(w, w.a, 55, "甲")
+    in_b = records_of(w, w.b, 3, "乙")
+    db.session.commit()
+
+    found = EVIDENCE[name]([w.a, w.b], YEAR_2024)
+
+    assert EVIDENCE_LIMIT == 50
+    assert [e.id for e in found[w.a]] == in_a[name][:50], "the first fifty, in order"
+    assert [e.id for e in found[w.b]] == in_b[name]
+
+
+@pytest.fixture
+def communities(ctx, empty) -> list[int]:
+    """Community a, b, the empty one and five more, all in Beijing, each with a record of every
+    kind but the empty one."""
+    street = db.session.get(Region, ctx.street_a)
+    ids = [ctx.a, ctx.b, empty]
+    for index in range(5):
+        ids.append(factories.community(f"M{index}", street).id)
+    for community_id in ids:
+        if community_id != empty:
+            records_of(ctx, community_id, 1, "某")
+    db.session.commit()
+    return ids
+
+
+# Statements for any number of communities: the zones, then one per zone (joint meetings need
+# no zones: their dates are local already).
+STATEMENTS = {
+    "consultations_held": 2,
+    "needs_collected": 2,
+    "consultation_participation": 2,
+    "joint_meetings_held": 1,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVIDENCE))
+def test_evidence_runs_as_many_statements_for_eight_communities_as_for_one(
+    ctx, communities, urumqi, name
+):
+    def count(ids: list[int]) -> int:
+        with statements() as seen:
+            found = EVIDENCE[name](ids, YEAR_2024)
+        assert set(found) == set(ids)
+        return len(seen)
+
+    assert count(communities[:1]) == STATEMENTS[name]
+    assert count(communities) == STATEMENTS[name]
+    # A second time zone: one statement more, wherever dates are converted.
+    zoned = STATEMENTS[name] > 1
+    assert count([*communities, urumqi]) == STATEMENTS[name] + zoned
+
+
+def test_evidence_labels_show_each_communitys_own_local_dates(ctx, urumqi):
+    w = ctx
+    # 17:00 UTC on 31 Dec 2024: 1 Jan 2025 in Beijing, still 31 Dec 2024 in Urumqi.
+    moment = utc(2024, 12, 31, 17)
+    for community_id in (w.a, urumqi):
+        need(w, closed_on(w, community_id, moment), "published", moment)
+    db.session.commit()
+    winter = Period(date(2024, 12, 1), date(2025, 2, 1))
+
+    for name in ("consultations_held", "needs_collected", "consultation_participation"):
+        found = EVIDENCE[name]([w.a, urumqi], winter)
+        [in_a], [in_urumqi] = found[w.a], found[urumqi]
+        assert "2025-01-01" in in_a.label, name
+        assert "2024-12-31" in in_urumqi.label, name
+    # The roll of community a counts its households; Urumqi has none.
+    assert metrics.consultation_participation_evidence([urumqi], winter)[urumqi][0].label == (
+        "老旧小区改造需求征集（2024-12-31 截止，0/0 户参与）"
+    )

@@ -247,7 +247,7 @@ CASES: dict[tuple[str, str], Case] = {
 }
 
 # The domains' parts of the table, kept beside their tests.
-for _part in ("tests.consultations.route_cases", "tests.tickets.route_cases"):
+for _part in ("tests.consultations.route_cases", "tests.tickets.route_cases", "tests.scoring.route_cases"):
     CASES.update(import_module(_part).CASES)
 
 

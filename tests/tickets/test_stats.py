@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from backend.communities.models import Organisation, Region, ServiceArea
 from backend.core.db import db, utcnow
-from backend.core.metrics import DEFAULT_TIMEZONE, Period, registry
+from backend.core.metrics import DEFAULT_TIMEZONE, EVIDENCE_LIMIT, Evidence, Period, registry
 from backend.tickets import metrics
 from backend.tickets.models import Ticket, TicketCategory
 from tests import factories
@@ -560,12 +560,12 @@ def test_the_evidence_names_the_tickets_behind_a_value(ctx, year):
     found = registry()
     period = Period.calendar_year(2024)
 
-    overdue = found["tickets_overdue"].evidence(ctx.a, period)
+    overdue = found["tickets_overdue"].evidence([ctx.a], period)[ctx.a]
     assert [e.id for e in overdue] == sorted([year["unanswered"], year["reopened"]])
     assert overdue[0].label == f"工单 #{overdue[0].id} 照明（已派单）"
-    late = found["ticket_response_rate"].evidence(ctx.a, period)
+    late = found["ticket_response_rate"].evidence([ctx.a], period)[ctx.a]
     assert {e.id for e in late} == {year["late"], year["unanswered"]}
-    noise = found["tickets_open_noise"].evidence(ctx.a, period)
+    noise = found["tickets_open_noise"].evidence([ctx.a], period)[ctx.a]
     assert [e.id for e in noise] == [year["submitted"]]
 
 
@@ -575,3 +575,117 @@ def test_a_state_in_a_past_year_is_counted_at_its_end(ctx, year):
     assert values == {ctx.a: 0}
     just_after = Period(date(2024, 3, 2), date(2024, 3, 3))  # response due 08:00 on 2 March
     assert registry()["tickets_overdue"].compute([ctx.a], just_after) == {ctx.a: 1}
+
+
+# ---------------------------------------------------------------- evidence for many communities
+
+# The measurements with evidence, and the case of `year` each lists for community a.
+EVIDENCED = {
+    "tickets_overdue": ["unanswered", "reopened"],
+    "ticket_response_rate": ["late", "unanswered"],
+    "tickets_open_noise": ["submitted"],
+    "tickets_open_waterlogging": [],
+    "tickets_open_fire_lane": [],
+    "tickets_open_illegal_building": [],
+}
+
+
+def test_every_measurement_with_evidence_is_listed_here(ctx):
+    assert {name for name in TICKET_METRICS if registry()[name].evidence is not None} == set(
+        EVIDENCED
+    )
+
+
+def test_evidence_for_many_communities_lists_each_ones_own_tickets(ctx, year):
+    empty = factories.community("E", db.session.get(Region, ctx.street_a))
+    in_b = {
+        "unanswered": ticket(ctx.b, status="assigned").id,
+        "late": ticket(ctx.b, responded_at=BASE + RESPONSE + timedelta(hours=1)).id,
+        "submitted": ticket(ctx.b, category="noise", status="submitted", dispatched=None).id,
+    }
+    db.session.commit()
+    ids = [ctx.a, ctx.b, empty.id]
+    found = registry()
+
+    for name, cases in EVIDENCED.items():
+        evidence = found[name].evidence(ids, Period.calendar_year(2024))
+        assert set(evidence) == set(ids), name
+        assert sorted(e.id for e in evidence[ctx.a]) == sorted(year[c] for c in cases), name
+        expected_b = sorted(in_b[case] for case in cases if case in in_b)
+        assert sorted(e.id for e in evidence[ctx.b]) == expected_b, name
+        assert evidence[empty.id] == [], name
+        # One community alone gets the same list as in company.
+        assert found[name].evidence([ctx.b], Period.calendar_year(2024)) == {ctx.b: evidence[ctx.b]}
+
+
+def test_evidence_lists_at_most_fifty_tickets_of_each_community(ctx):
+    in_a = [
+        ticket(ctx.a, status="assigned", dispatched=BASE + timedelta(minutes=index)).id
+        for index in range(55)
+    ]
+    in_b = [
+        ticket(ctx.b, status="assigned", dispatched=BASE + timedelta(minutes=index)).id
+        for index in range(3)
+    ]
+    db.session.commit()
+    period = Period.calendar_year(2024)
+
+    assert EVIDENCE_LIMIT == 50
+    for evidence in (metrics.tickets_overdue_evidence, metrics.late_responses_evidence):
+        found = evidence([ctx.a, ctx.b], period)
+        assert [e.id for e in found[ctx.a]] == in_a[:50], "the first fifty dispatched"
+        assert [e.id for e in found[ctx.b]] == in_b
+    assert metrics.tickets_overdue([ctx.a, ctx.b], period) == {ctx.a: 55, ctx.b: 3}
+
+
+def test_evidence_runs_two_statements_for_any_number_of_communities_and_zones(ctx, street):
+    street_a = db.session.get(Region, ctx.street_a)
+    many = [ctx.a, ctx.b]
+    for index in range(6):
+        row = factories.community(f"N{index}", street_a)
+        ticket(row.id, status="assigned")
+        many.append(row.id)
+    db.session.commit()
+    found = registry()
+
+    for name in EVIDENCED:
+        for ids in ([ctx.a], many, [*many, street["urumqi"]]):
+            with statements() as seen:
+                evidence = found[name].evidence(ids, Period.calendar_year(2024))
+            assert set(evidence) == set(ids)
+            # The zones, then one query for all of them (each zone's bounds in its `or`).
+            assert len(seen) == 2, (name, len(ids))
+
+
+def test_evidence_bounds_each_community_by_its_own_local_year(ctx):
+    urumqi = factories.community("U", db.session.get(Region, ctx.street_b))
+    urumqi.timezone = "Asia/Urumqi"
+    db.session.flush()
+    # 17:00 UTC on 31 Dec 2024: 1 Jan 2025 in Beijing, still 31 Dec 2024 in Urumqi.
+    moment = utc(2024, 12, 31, 17)
+    in_a = ticket(ctx.a, status="assigned", dispatched=moment).id
+    in_urumqi = ticket(urumqi.id, status="assigned", dispatched=moment).id
+    db.session.commit()
+    ids = [ctx.a, urumqi.id]
+
+    late = metrics.late_responses_evidence
+    assert late(ids, Period.calendar_year(2024)) == {
+        ctx.a: [],
+        urumqi.id: [Evidence("ticket", in_urumqi, f"工单 #{in_urumqi} 照明（已派单）")],
+    }
+    found = late(ids, Period.calendar_year(2025))
+    assert ([e.id for e in found[ctx.a]], found[urumqi.id]) == ([in_a], [])
+    # Overdue as things stood at each community's own end of 2024: 16:00 UTC in Beijing,
+    # 18:00 UTC in Urumqi; these two were due an answer at 16:30 UTC on 31 Dec.
+    dispatched = utc(2024, 12, 30, 16, 30)
+    overdue_a = ticket(ctx.a, status="assigned", dispatched=dispatched).id
+    overdue_urumqi = ticket(urumqi.id, status="assigned", dispatched=dispatched).id
+    db.session.commit()
+    overdue = metrics.tickets_overdue_evidence(ids, Period.calendar_year(2024))
+    assert overdue == {
+        ctx.a: [],
+        urumqi.id: [Evidence("ticket", overdue_urumqi, f"工单 #{overdue_urumqi} 照明（已派单）")],
+    }
+    # By now both of a's are overdue, in the order dispatched.
+    now = metrics.tickets_overdue_evidence(ids, Period.calendar_year(2025))
+    assert [e.id for e in now[ctx.a]] == [overdue_a, in_a]

@@ -13,14 +13,9 @@ from backend.consultations.models import (
     SCOPES,
     STATUSES,
 )
-from backend.core.schemas import StrictSchema, choice, https_url, ids, text
+from backend.core.schemas import DocumentSchema, StrictSchema, choice, ids, text
 
 MAX_OPTIONS = 50
-
-
-class DocumentSchema(StrictSchema):
-    title = text(100, required=True)
-    url = https_url(required=True)
 
 
 class OptionInputSchema(StrictSchema):

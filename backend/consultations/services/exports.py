@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -44,6 +43,7 @@ from backend.core.auth import Actor
 from backend.core.db import db, transaction
 from backend.core.errors import Conflict
 from backend.core.metrics import DEFAULT_TIMEZONE
+from backend.core.spreadsheets import FORMULA_START, safe_file_name
 
 PARTS = {"result": "表决结果", "ballots": "表决清单"}
 FORMATS = {
@@ -57,11 +57,8 @@ CHUNK = 64 * 1024
 
 AREA_FORMAT = "0.00"
 _CENT = Decimal("0.01")
-# A cell starting with one of these is a formula to Excel (and to openpyxl): option labels come
-# from residents' needs, so a label like "=HYPERLINK(...)" must stay text (OWASP CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Characters no file system takes in a name, and control characters.
-_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+# Option labels come from residents' needs: a label like "=HYPERLINK(...)" must stay text
+# (FORMULA_START).
 
 Cell = str | int | Decimal | None
 
@@ -329,7 +326,7 @@ def _csv_cell(value: Cell) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_START) else value
+        return "'" + value if value.startswith(FORMULA_START) else value
     return str(value)
 
 
@@ -398,4 +395,4 @@ def _amount(value: int | str) -> int | Decimal:
 
 
 def _safe_name(title: str) -> str:
-    return _UNSAFE_IN_NAME.sub("_", title).strip() or "议事协商"
+    return safe_file_name(title, "议事协商")

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import validate
 
 from backend.core.schemas import StrictSchema
-from backend.core.storage.services import photo_url
+from backend.core.storage.services import KEY_PATTERN, photo_url
 
 F = ma.fields
 
 BINARY = {"type": "string", "format": "binary"}
+# The most a WeChat image picker hands over at once.
+MAX_PHOTOS = 9
+
+
+def photo_keys(*, at_least: int = 0, **kwargs):
+    """Keys of photos uploaded to `POST /communities/{id}/photos`, at most nine."""
+    return F.List(
+        F.String(validate=validate.Regexp(rf"^{KEY_PATTERN.pattern}$")),
+        validate=validate.Length(min=at_least, max=MAX_PHOTOS),
+        metadata={"description": "上传照片接口返回的 key，最多 9 张"},
+        **kwargs,
+    )
 
 
 class PhotoUploadSchema(StrictSchema):

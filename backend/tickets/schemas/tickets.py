@@ -8,21 +8,10 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.core.schemas import StrictSchema, choice, row_id, text
-from backend.core.storage.services import KEY_PATTERN
+from backend.core.storage.schemas import photo_keys
 from backend.tickets.models import REJECT_REASONS, STATUSES
 
 F = ma.fields
-MAX_PHOTOS = 9
-
-
-def photo_keys(*, at_least: int = 0, **kwargs):
-    """Keys of photos uploaded to `POST /communities/{id}/photos`, at most nine."""
-    return F.List(
-        F.String(validate=validate.Regexp(rf"^{KEY_PATTERN.pattern}$")),
-        validate=validate.Length(min=at_least, max=MAX_PHOTOS),
-        metadata={"description": "上传照片接口返回的 key，最多 9 张"},
-        **kwargs,
-    )
 
 
 def _within(bound: int):
