@@ -143,6 +143,15 @@ class Standard:
     def max_points(self) -> Decimal:
         return sum((item.points for item in self.items), Decimal(0))
 
+    def evidence_needed(self) -> set[tuple[str, str]]:
+        """The (measurement, period) pairs whose records the items list."""
+        return {
+            shown
+            for item in self.items
+            for node in walk(item.evaluation)
+            if (shown := evidence_shown(node)) is not None
+        }
+
     def item(self, code: str) -> Item | None:
         return next((item for item in self.items if item.code == code), None)
 
@@ -160,6 +169,16 @@ class Standard:
                     if node.per is not None:
                         needed.add((node.per.metric, "assessment"))
         return needed
+
+
+def evidence_shown(node: Node) -> tuple[str, str] | None:
+    """The (measurement, period) whose records a part lists: a measured part its own, a
+    facility part the facilities counted (never the area sum or a ratio's basis)."""
+    if isinstance(node, Measured):
+        return (node.metric, node.period)
+    if isinstance(node, Facility):
+        return (FACILITY_COUNT.format(node.kind), "assessment")
+    return None
 
 
 def node_type(node: Node) -> str:

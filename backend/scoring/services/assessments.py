@@ -27,7 +27,14 @@ from backend.core.errors import Conflict, NotFound
 from backend.core.metrics import Period, registry
 from backend.scoring import evaluation
 from backend.scoring.evaluation import Measurements
-from backend.scoring.models import DRAFT, FINAL, Assessment, AssessmentRun, Judgement
+from backend.scoring.models import (
+    DRAFT,
+    FINAL,
+    Assessment,
+    AssessmentRun,
+    CommunityStandard,
+    Judgement,
+)
 from backend.scoring.services.common import (
     DEFAULT_STANDARDS,
     Found,
@@ -63,11 +70,12 @@ def measure(standard: Standard, period: Period, community_ids: Sequence[int]) ->
     """Every (measurement, period) the standard reads, for all `community_ids` at once."""
     metrics = registry()
     values, evidence = {}, {}
+    shown = standard.evidence_needed()
     for name, period_key in sorted(standard.metrics_needed()):
         metric = metrics[name]
         measured_over = period if period_key == "assessment" else previous(period)
         values[(name, period_key)] = metric.compute(community_ids, measured_over)
-        if metric.evidence is not None:
+        if metric.evidence is not None and (name, period_key) in shown:
             evidence[(name, period_key)] = metric.evidence(community_ids, measured_over)
     return Measurements(values, evidence)
 
@@ -243,8 +251,6 @@ def _forget_empty_runs(standard_code: str, current_run_id: int) -> None:
 
 def communities_by_standard(community_ids: Sequence[int] | None = None) -> dict[str, list[int]]:
     """Which communities each standard is assessed on (the shipped ones where none is chosen)."""
-    from backend.scoring.models import CommunityStandard
-
     query = sa.select(Community.id).order_by(Community.id)
     if community_ids is not None:
         query = query.where(Community.id.in_(community_ids))
