@@ -220,6 +220,14 @@ def _interval(every: dict) -> float:
     return timedelta(**every).total_seconds()
 
 
+def timetable(job: Job) -> IntervalTrigger:
+    """When `job` runs: every `every` from the epoch moved by `offset`, the same in every
+    process."""
+    return IntervalTrigger(
+        seconds=_interval(job.every), start_date=EPOCH + timedelta(**job.offset), timezone=UTC
+    )
+
+
 class Scheduler:
     """Runs `jobs` on their intervals while this process holds the scheduler lock.
 
@@ -252,11 +260,7 @@ class Scheduler:
         for job in self.jobs:
             self._apscheduler.add_job(
                 self._run,
-                IntervalTrigger(
-                    seconds=_interval(job.every),
-                    start_date=EPOCH + timedelta(**job.offset),
-                    timezone=UTC,
-                ),
+                timetable(job),
                 args=[job],
                 id=job.name,
                 name=job.name,

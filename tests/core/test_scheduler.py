@@ -136,6 +136,18 @@ def test_jobs_are_collected_from_every_package_and_the_platform(app):
     assert all(isinstance(job, Job) and callable(job.run) for job in jobs)
 
 
+def test_the_nightly_scoring_job_runs_at_two_in_the_morning_beijing_time(app):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    [job] = [job for job in collect_jobs() if job.name == "scoring.refresh_drafts"]
+    now = datetime(2026, 11, 21, 12, 30, tzinfo=UTC)
+    fires = scheduler_module.timetable(job).get_next_fire_time(None, now)
+    assert fires.astimezone(ZoneInfo("Asia/Shanghai")) == datetime(
+        2026, 11, 22, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai")
+    )
+
+
 def test_two_jobs_of_one_name_are_refused(monkeypatch):
     monkeypatch.setattr(scheduler_module, "EXTRA_JOB_MODULES", ("backend.accounts.jobs",))
     with pytest.raises(ValueError, match="accounts.purge_expired_refresh_tokens"):
