@@ -5,7 +5,6 @@ through the API."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -25,6 +24,7 @@ from backend.core.db import db
 from backend.core.metrics import EVIDENCE_LIMIT, Evidence, Period, registry
 from tests import factories
 from tests.communities.helpers import assert_error, assert_ok, url, writes_nothing
+from tests.statements import statements
 
 YEAR = Period.calendar_year(2025)
 FACILITY_NAMES = {
@@ -39,21 +39,6 @@ NAMES = {
     "property_service_coverage",
     "building_floor_area",
 } | FACILITY_NAMES
-
-
-@contextmanager
-def statements() -> list[str]:
-    """The SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def company(code: str, name: str, kind: str = "property_company") -> Organisation:

@@ -5,12 +5,10 @@ bounds in each community's own time zone, many communities in one query, the evi
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 
 from backend.communities.models import Region, Unit
 from backend.consultations import metrics
@@ -19,6 +17,7 @@ from backend.core.db import db
 from backend.core.metrics import EVIDENCE_LIMIT, Period, registry
 from tests import factories
 from tests.consultations.factories import consultation
+from tests.statements import statements
 
 YEAR_2024 = Period.calendar_year(2024)
 YEAR_2025 = Period.calendar_year(2025)
@@ -57,21 +56,6 @@ def empty(ctx) -> int:
     row = factories.community("E", db.session.get(Region, ctx.street_a))
     db.session.commit()
     return row.id
-
-
-@contextmanager
-def statements() -> list[str]:
-    """The SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def published(world, community_id: int, at: datetime, **fields):

@@ -4,7 +4,6 @@ nightly job, and one statement per measurement whatever the number of communitie
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from backend.core.db import db, utcnow
 from backend.scoring.models import Assessment, AssessmentRun
 from tests import factories
 from tests.communities.helpers import assert_error, assert_ok, writes_nothing
+from tests.statements import statements
 
 API = "/api/v1"
 HLJ = "hlj_green_community"
@@ -50,20 +50,6 @@ def judge(client, headers, community_id, code, status="met", standard=HLJ, **ext
         json={"status": status, **extra},
         headers=headers,
     )
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 # ---------------------------------------------------------------- the scorecard

@@ -6,7 +6,6 @@ the registry's measurements for scoring."""
 from __future__ import annotations
 
 import statistics
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from backend.tickets import metrics
 from backend.tickets.models import Ticket, TicketCategory
 from tests import factories
 from tests.communities.helpers import API, assert_error, assert_ok
+from tests.statements import statements
 
 YEAR_2024 = {"from": "2024-01-01", "to": "2024-12-31"}
 # 08:00 in Beijing on 1 March 2024; every clock below runs from here unless said otherwise.
@@ -83,20 +83,6 @@ def ticket(
 
 def confirmed(rating: int, fixed: bool) -> dict:
     return {"evaluation": "confirmed", "rating": rating, "fixed": fixed}
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from backend.communities.models import Community, Region
+from backend.core.auth import Actor
 from backend.core.db import db
 from backend.core.errors import Conflict, NotFound
 
@@ -34,6 +35,22 @@ def region_or_404(region_id: int) -> Region:
     if region is None:
         raise NotFound("未找到该区域", code="region_not_found")
     return region
+
+
+def administered_region_or_404(actor: Actor, region_id: int) -> Region:
+    """The region, when the caller administers it (street admins of it or above, system
+    admins); else 404 as if it did not exist."""
+    region = region_or_404(region_id)
+    if not actor.administers_region(region.path):
+        raise NotFound("未找到该区域", code="region_not_found")
+    return region
+
+
+def within_region(region: Region) -> sa.ColumnElement[bool]:
+    """Communities of `region` and of every region below it."""
+    return Community.region_id.in_(
+        sa.select(Region.id).where(Region.path.startswith(region.path, autoescape=True))
+    )
 
 
 def scoped_or_404(model: type[T], row_id: int, community: Community) -> T:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.communities.models import Community, Region
-from backend.communities.services.common import region_or_404
+from backend.communities.models import Community
+from backend.communities.services.common import administered_region_or_404, within_region
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
@@ -39,6 +39,7 @@ from backend.scoring.services.common import (
     DEFAULT_STANDARDS,
     Found,
     community_for,
+    local_today,
     period_dict,
     period_of,
     previous,
@@ -269,7 +270,7 @@ def communities_by_standard(community_ids: Sequence[int] | None = None) -> dict[
 
 def refresh_drafts(progress: Callable[[str, int, int], None] | None = None) -> list[RunReport]:
     """The nightly job: this year's draft of every community on each of its standards."""
-    period = Period.calendar_year(utcnow().astimezone(_shanghai()).year)
+    period = Period.calendar_year(local_today(None).year)
     reports = []
     for code, ids in sorted(communities_by_standard().items()):
         try:
@@ -285,14 +286,6 @@ def refresh_drafts(progress: Callable[[str, int, int], None] | None = None) -> l
 
         reports.append(run(found, period, ids, progress=step))
     return reports
-
-
-def _shanghai():
-    from zoneinfo import ZoneInfo
-
-    from backend.core.metrics import DEFAULT_TIMEZONE
-
-    return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 # ---------------------------------------------------------------- use cases
@@ -315,7 +308,7 @@ def run_for_community(*, actor: Actor, community_id: int, data: dict) -> dict:
             actor=actor,
             details={"standard": found.standard.code, "period_start": str(period.start)},
         )
-    return present(assessment, community, drafts_visible=True)
+    return present(assessment, community)
 
 
 def _draft(community_id: int, code: str, period: Period) -> Assessment:
@@ -336,10 +329,11 @@ def run_for_region(*, actor: Actor, region_id: int, data: dict) -> dict:
     Outcomes: 201 and the run's figures; 404 `region_not_found` for a region the caller does
     not administer; 404 `standard_not_found`; 422 for a bad period.
     """
-    region = administered_region(actor, region_id)
+    region = administered_region_or_404(actor, region_id)
     found = standard_or_404(data["standard"])
     period = period_of(data)
-    ids = communities_by_standard(_community_ids_under(region)).get(found.standard.code, [])
+    under = list(db.session.scalars(sa.select(Community.id).where(within_region(region))))
+    ids = communities_by_standard(under).get(found.standard.code, [])
     report = run(found, period, ids, run_by_id=actor.user_id)
     with transaction():
         audit.record(
@@ -359,23 +353,6 @@ def run_for_region(*, actor: Actor, region_id: int, data: dict) -> dict:
     }
 
 
-def administered_region(actor: Actor, region_id: int) -> Region:
-    region = region_or_404(region_id)
-    if not actor.administers_region(region.path):
-        raise NotFound("未找到该区域", code="region_not_found")
-    return region
-
-
-def _community_ids_under(region: Region) -> list[int]:
-    return list(
-        db.session.scalars(
-            sa.select(Community.id)
-            .join(Region, Region.id == Community.region_id)
-            .where(Region.path.startswith(region.path, autoescape=True))
-        )
-    )
-
-
 def _assessment_or_404(actor: Actor, community_id: int, assessment_id: int, action: str):
     community, _roles = community_for(actor, community_id, action)
     assessment = db.session.scalar(
@@ -393,7 +370,7 @@ def get_assessment(*, actor: Actor, community_id: int, assessment_id: int) -> di
     community, assessment, drafts = _assessment_or_404(
         actor, community_id, assessment_id, "scoring.view"
     )
-    return present(assessment, community, drafts_visible=drafts)
+    return present(assessment, community)
 
 
 def history(*, actor: Actor, community_id: int, filters: dict) -> list[dict]:
@@ -432,7 +409,7 @@ def scorecard(*, actor: Actor, community_id: int, filters: dict) -> dict:
         query.order_by(Assessment.computed_at.desc(), Assessment.id.desc()).limit(1)
     ).first()
     if newest is not None:
-        return present(newest, community, drafts_visible=drafts)
+        return present(newest, community)
     if not drafts:
         raise NotFound("该社区这一期还没有定稿的评估", code="assessment_not_found")
     from backend.scoring.services.presenting import present_preview
@@ -469,7 +446,7 @@ def finalise(*, actor: Actor, community_id: int, assessment_id: int) -> dict:
             actor=actor,
             details={"standard": locked.standard_code, "points": str(locked.points)},
         )
-        return present(locked, community, drafts_visible=True)
+        return present(locked, community)
 
 
 def delete_draft(*, actor: Actor, community_id: int, assessment_id: int) -> None:

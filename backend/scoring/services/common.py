@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -42,7 +43,9 @@ def parse(document: dict) -> Standard:
     return parse_standard(document, registry())
 
 
+@cache
 def builtin(code: str) -> Standard | None:
+    """A shipped standard, parsed once per process (the files and the registry are code)."""
     document = builtin_documents().get(code)
     return parse(document) if document is not None else None
 

@@ -33,6 +33,16 @@ def _assessed_item(found, item_code: str) -> Item:
     return item
 
 
+def _decider(roles: frozenset, item: Item) -> str:
+    """As whom the caller decides the item; 403 `assessor_role_required` when the item is for
+    another role to decide."""
+    decided_as = assessor_role(roles, item.assessed.roles)
+    if decided_as is None:
+        who = "或".join(ASSESSOR_ROLES[role] for role in item.assessed.roles)
+        raise Forbidden(f"该条目须由{who}评定", code="assessor_role_required")
+    return decided_as
+
+
 def _judgement_query(community_id, code, period, item_code):
     return sa.select(Judgement).where(
         Judgement.community_id == community_id,
@@ -54,10 +64,7 @@ def judge(*, actor: Actor, community_id: int, code: str, item_code: str, data: d
     community, roles = community_for(actor, community_id, "scoring.judge")
     found = standard_for(community, code)
     item = _assessed_item(found, item_code)
-    decided_as = assessor_role(roles, item.assessed.roles)
-    if decided_as is None:
-        who = "或".join(ASSESSOR_ROLES[role] for role in item.assessed.roles)
-        raise Forbidden(f"该条目须由{who}评定", code="assessor_role_required")
+    decided_as = _decider(roles, item)
     period = period_of(data, community.timezone)
     with transaction():
         row = db.session.scalars(
@@ -112,9 +119,7 @@ def withdraw(*, actor: Actor, community_id: int, code: str, item_code: str, filt
     community, roles = community_for(actor, community_id, "scoring.judge")
     found = standard_for(community, code)
     item = _assessed_item(found, item_code)
-    if assessor_role(roles, item.assessed.roles) is None:
-        who = "或".join(ASSESSOR_ROLES[role] for role in item.assessed.roles)
-        raise Forbidden(f"该条目须由{who}评定", code="assessor_role_required")
+    _decider(roles, item)
     period = period_of(filters, community.timezone)
     with transaction():
         row = db.session.scalars(

@@ -30,7 +30,7 @@ METHODS = {
 STATES = {**ASSESSMENT_STATES, "preview": "预览（未保存）"}
 
 
-def present(assessment: Assessment, community: Community, *, drafts_visible: bool) -> dict:
+def present(assessment: Assessment, community: Community) -> dict:
     run = db.session.get(AssessmentRun, assessment.run_id)
     return _presented(
         document=run.standard,

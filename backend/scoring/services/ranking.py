@@ -7,11 +7,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
-from backend.communities.models import Community, Region
+from backend.communities.models import Community
+from backend.communities.services.common import administered_region_or_404, within_region
 from backend.core.auth import Actor
 from backend.core.db import db
 from backend.scoring.services.assessments import (
-    administered_region,
     communities_by_standard,
     newest_per_community,
 )
@@ -40,15 +40,13 @@ def region_ranking(*, actor: Actor, region_id: int, filters: dict) -> dict:
     Outcomes: the ranking; 404 `region_not_found` for a region the caller does not administer;
     404 `standard_not_found`; 422 for a bad period.
     """
-    region = administered_region(actor, region_id)
+    region = administered_region_or_404(actor, region_id)
     found = standard_or_404(filters.get("standard") or DEFAULT_STANDARDS[0])
     period = period_of(filters)
     communities = {
         id_: name
         for id_, name in db.session.execute(
-            sa.select(Community.id, Community.name)
-            .join(Region, Region.id == Community.region_id)
-            .where(Region.path.startswith(region.path, autoescape=True))
+            sa.select(Community.id, Community.name).where(within_region(region))
         )
     }
     assessed_on = communities_by_standard(list(communities)).get(found.standard.code, [])

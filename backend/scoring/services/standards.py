@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.communities.models import Community
+from backend.communities.models import Community, Region
 from backend.communities.services.common import region_or_404
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
@@ -26,8 +26,6 @@ from backend.scoring.services.common import (
     standards_of,
 )
 from backend.scoring.standard import Standard, StandardInvalid, builtin_documents
-
-MAX_STANDARDS_PER_COMMUNITY = 10
 
 
 def metrics_catalogue() -> list[dict]:
@@ -139,19 +137,17 @@ def _stored(document: dict, *, version: int) -> dict:
 def _own_upload(actor: Actor, code: str) -> UploadedStandard:
     """Outcomes: the row, locked; 404 `standard_not_found` for a shipped standard, a missing
     one, or one of a region the caller does not administer."""
-    found = find_standard(code)
-    row = db.session.scalar(
-        sa.select(UploadedStandard).where(UploadedStandard.code == code).with_for_update()
-    )
-    if row is None or not actor.administers_region(row_region_path(row)):
-        if found is not None and found.builtin:
-            raise NotFound("内置的创建标准不能修改或删除", code="standard_not_found")
+    if code in builtin_documents():
+        raise NotFound("内置的创建标准不能修改或删除", code="standard_not_found")
+    found = db.session.execute(
+        sa.select(UploadedStandard, Region.path)
+        .join(Region, Region.id == UploadedStandard.region_id)
+        .where(UploadedStandard.code == code)
+        .with_for_update(of=UploadedStandard)
+    ).first()
+    if found is None or not actor.administers_region(found.path):
         raise NotFound("未找到该创建标准", code="standard_not_found")
-    return row
-
-
-def row_region_path(row: UploadedStandard) -> str:
-    return region_or_404(row.region_id).path
+    return found.UploadedStandard
 
 
 def replace_standard(*, actor: Actor, code: str, document: dict) -> dict:

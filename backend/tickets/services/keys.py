@@ -15,7 +15,7 @@ import secrets
 import sqlalchemy as sa
 
 from backend.communities.models import Community, Organisation, Region
-from backend.communities.services.common import region_or_404
+from backend.communities.services.common import administered_region_or_404
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
@@ -42,14 +42,6 @@ def key_covers(key: Open311Key, community: Community) -> bool:
     """A key reaches the communities of its region and of the regions below it."""
     region = db.session.get(Region, key.region_id)
     return region is not None and community.region_path.startswith(region.path)
-
-
-def _administered_region(actor: Actor, region_id: int) -> Region:
-    """The region, when the caller administers it; else 404 as if it did not exist."""
-    region = region_or_404(region_id)
-    if not actor.administers_region(region.path):
-        raise NotFound("未找到该区域", code="region_not_found")
-    return region
 
 
 def _audit(actor: Actor, action: str, key: Open311Key) -> None:
@@ -88,7 +80,7 @@ def issue_key(*, actor: Actor, region_id: int, data: dict) -> dict:
     `organisation_unknown`.
     """
     with transaction():
-        region = _administered_region(actor, region_id)
+        region = administered_region_or_404(actor, region_id)
         organisation = db.session.get(Organisation, data["organisation_id"])
         if organisation is None:
             raise InvalidInput(
@@ -113,7 +105,7 @@ def list_keys(*, actor: Actor, region_id: int) -> list[dict]:
 
     Outcomes: the keys; 404 `region_not_found`.
     """
-    region = _administered_region(actor, region_id)
+    region = administered_region_or_404(actor, region_id)
     rows = db.session.execute(
         sa.select(Open311Key, Organisation.name)
         .join(Organisation, Organisation.id == Open311Key.organisation_id)
@@ -129,7 +121,7 @@ def revoke_key(*, actor: Actor, region_id: int, key_id: int) -> dict:
     Outcomes: the key; 404 `region_not_found`, `open311_key_not_found`.
     """
     with transaction():
-        region = _administered_region(actor, region_id)
+        region = administered_region_or_404(actor, region_id)
         key = db.session.scalar(
             sa.select(Open311Key)
             .where(Open311Key.id == key_id, Open311Key.region_id == region.id)

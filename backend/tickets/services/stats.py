@@ -17,11 +17,15 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from backend.communities.models import Community, Organisation, Region
-from backend.communities.services.common import community_or_404, region_or_404
+from backend.communities.models import Community, Organisation
+from backend.communities.services.common import (
+    administered_region_or_404,
+    community_or_404,
+    within_region,
+)
 from backend.core.auth import Actor
 from backend.core.db import db, utcnow
-from backend.core.errors import InvalidInput, NotFound
+from backend.core.errors import InvalidInput
 from backend.core.metrics import DEFAULT_TIMEZONE, Period
 from backend.tickets import metrics
 from backend.tickets.metrics import Counts, Zones
@@ -248,14 +252,11 @@ def region_stats(*, actor: Actor, region_id: int, filters: dict) -> dict:
     Outcomes: the figures; 404 `region_not_found` for a region the caller does not administer
     (street admins of it or above, system admins), as for one that does not exist.
     """
-    region = region_or_404(region_id)
-    if not actor.administers_region(region.path):
-        raise NotFound("未找到该区域", code="region_not_found")
+    region = administered_region_or_404(actor, region_id)
     period = period_of(filters, DEFAULT_TIMEZONE)
     communities = db.session.execute(
         sa.select(Community.id, Community.name, Community.timezone)
-        .join(Region, Region.id == Community.region_id)
-        .where(Region.path.startswith(region.path, autoescape=True))
+        .where(within_region(region))
         .order_by(Community.code)
     ).all()
     result = {
