@@ -289,6 +289,34 @@ class _TokenFacts:
     memberships: list[sa.Row]  # role, community_id, region_id, organisation_id
 
 
+# Built once: every signed-in request runs it.
+_TOKEN_FACTS = (
+    sa.select(
+        sa.select(RefreshToken.jti)
+        .where(
+            RefreshToken.family_id == sa.bindparam("family_id"),
+            RefreshToken.revoked_at.is_not(None),
+        )
+        .exists(),
+        User.id,
+        User.display_name,
+        User.is_system_admin,
+        User.is_auditor,
+        User.is_active,
+        Membership.role,
+        Membership.community_id,
+        Membership.region_id,
+        Membership.organisation_id,
+    )
+    # A user without verified memberships is one row whose membership columns are NULL.
+    .outerjoin(
+        Membership,
+        sa.and_(Membership.user_id == User.id, Membership.status == "verified"),
+    )
+    .where(User.id == sa.bindparam("user_id"))
+)
+
+
 def _token_facts(payload: dict) -> _TokenFacts:
     """Revocation, the user and their verified memberships, in one query per token and request.
 
@@ -304,31 +332,11 @@ def _token_facts(payload: dict) -> _TokenFacts:
     known = g.setdefault("token_facts", {}) if has_app_context() else {}
     key = (user_id, family_id)
     if key not in known:
-        revoked = (
-            sa.select(RefreshToken.jti)
-            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None))
-            .exists()
+        rows = (
+            db.session.connection()
+            .execute(_TOKEN_FACTS, {"user_id": user_id, "family_id": family_id})
+            .all()
         )
-        # A user without verified memberships is one row whose membership columns are NULL.
-        rows = db.session.execute(
-            sa.select(
-                revoked,
-                User.id,
-                User.display_name,
-                User.is_system_admin,
-                User.is_auditor,
-                User.is_active,
-                Membership.role,
-                Membership.community_id,
-                Membership.region_id,
-                Membership.organisation_id,
-            )
-            .outerjoin(
-                Membership,
-                sa.and_(Membership.user_id == User.id, Membership.status == "verified"),
-            )
-            .where(User.id == user_id)
-        ).all()
         known[key] = _TokenFacts(
             revoked=bool(rows and rows[0][0]),
             user=rows[0][1:6] if rows else None,

@@ -9,13 +9,19 @@ after the close so the voter can check their ballot was counted as cast.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+from collections.abc import Set
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from backend.accounts.models import Membership
+from backend.communities.models import Community, Region
 from backend.consultations.models import (
     CHANNELS,
     Ballot,
@@ -23,12 +29,18 @@ from backend.consultations.models import (
     BallotMark,
     Consultation,
     ConsultationElector,
+    ConsultationOption,
 )
+from backend.consultations.permissions import policy
 from backend.consultations.services.common import (
     Context,
+    choose_household,
     eligible_memberships,
+    eligible_memberships_query,
     load,
-    require_eligible,
+    not_found,
+    oversees_with,
+    shown_to,
 )
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
@@ -44,11 +56,55 @@ RECEIPT_LENGTH = 16
 class CastBallot:
     """A ballot as its voter sees it right after casting: the receipt code appears only here."""
 
-    ballot: Ballot
+    id: int
+    consultation_id: int
+    household_id: int | None
+    channel: str
+    proxy_name: str | None
+    decision: str | None
+    # {option_id, rank, points} in the order the voter gave them (a ranking reads best first).
+    marks: list[dict]
+    revision: int
+    cast_at: datetime
+    receipt_hash: str
     receipt: str
 
-    def __getattr__(self, name):
-        return getattr(self.ballot, name)
+
+@dataclass(frozen=True)
+class BallotBox:
+    """What casting needs of a consultation, read in one statement (`_BALLOT_BOX`): its rules,
+    its window, its options, and its community's region for the caller's roles there."""
+
+    id: int
+    community_id: int
+    status: str
+    voting_closes_at: datetime
+    method: str
+    min_choices: int | None
+    max_choices: int | None
+    points_budget: int | None
+    scope: str
+    electorate: str
+    ballot_per: str
+    allow_change: bool
+    region_path: str
+    option_ids: frozenset[int]
+
+    @property
+    def is_owners_decision(self) -> bool:
+        return self.method == "owners_decision"
+
+    @property
+    def community(self) -> CommunityPlace:
+        return CommunityPlace(self.community_id, self.region_path)
+
+
+@dataclass(frozen=True)
+class CommunityPlace:
+    """A community as far as the caller's roles there go (`Actor.roles_in`)."""
+
+    id: int
+    region_path: str
 
 
 def new_receipt() -> tuple[str, str]:
@@ -64,6 +120,41 @@ def receipt_hash(code: str) -> str:
 
 # ---------------------------------------------------------------- online
 
+PARTICIPATE = "consultation.participate"
+
+# Casting is the hottest write there is (scripts/bench-ballots): its fixed statements are built
+# once, and it reads plain rows, not entities.
+_BALLOT_BOX = (
+    sa.select(
+        Consultation.id,
+        Consultation.community_id,
+        Consultation.status,
+        Consultation.voting_closes_at,
+        Consultation.method,
+        Consultation.min_choices,
+        Consultation.max_choices,
+        Consultation.points_budget,
+        Consultation.scope,
+        Consultation.electorate,
+        Consultation.ballot_per,
+        Consultation.allow_change,
+        Region.path.label("region_path"),
+        sa.select(sa.func.aggregate_strings(sa.cast(ConsultationOption.id, sa.String), ","))
+        .where(ConsultationOption.consultation_id == Consultation.id)
+        .scalar_subquery()
+        .label("option_ids"),
+    )
+    .join(Community, Community.id == Consultation.community_id)
+    .join(Region, Region.id == Community.region_id)
+    .where(
+        Consultation.id == sa.bindparam("consultation_id"),
+        Consultation.community_id == sa.bindparam("community_id"),
+    )
+)
+_INSERT_BALLOT = sa.insert(Ballot.__table__).returning(Ballot.__table__.c.id)
+_INSERT_MARKS = sa.insert(BallotMark.__table__)
+_INSERT_HISTORY = sa.insert(BallotHistory.__table__)
+
 
 def cast_ballot(*, actor: Actor, community_id: int, consultation_id: int, data: dict) -> CastBallot:
     """A resident votes (or changes their vote, where the consultation allows it).
@@ -76,55 +167,132 @@ def cast_ballot(*, actor: Actor, community_id: int, consultation_id: int, data: 
     409 `ballot_cast_on_paper` when the household's paper ballot was entered.
     """
     with transaction():
-        context = load(
-            actor=actor,
-            community_id=community_id,
-            consultation_id=consultation_id,
-            action="consultation.participate",
-        )
-        consultation = context.consultation
-        _require_voting_open(consultation)
-        membership = require_eligible(actor, consultation, data.get("household_id"))
-        household_id = membership.household_id
-        elector = _elector(consultation, household_id)
-        if elector is None and consultation.ballot_per == "household":
+        box = _ballot_box(community_id, consultation_id)
+        if box is None:
+            not_found(actor, PARTICIPATE, community_id)
+        roles = policy.require(actor, PARTICIPATE, box.community)
+        households = _households_of(box, actor.user_id)
+        # As `load` hides it: a draft, or a consultation the resident has no say in, is not found.
+        if not oversees_with(roles) and not shown_to(roles, box, lambda: bool(households)):
+            raise NotFound("未找到该议事协商", code="consultation_not_found")
+        _require_voting_open(box)
+        voter = choose_household(households, data.get("household_id"))
+        elector = voter if voter.on_roll is not None else None
+        if elector is None and box.ballot_per == "household":
             raise Forbidden("您的房屋在表决开始后才登记，不在本次表决名册中", code="not_on_roll")
         voter_key = (
-            f"h{household_id}" if consultation.ballot_per == "household" else f"u{actor.user_id}"
+            f"h{voter.household_id}" if box.ballot_per == "household" else f"u{actor.user_id}"
         )
-        decision, marks = _choice(consultation, data)
+        decision, marks = _choice(box, box.option_ids, data)
+        values, receipt = _new_ballot(
+            box.id, voter_key, voter.household_id, elector, decision,
+            channel="online", cast_by_id=actor.user_id,
+        )
         # Without changes allowed the unique (consultation, voter) constraint alone decides:
-        # no lookup first (see _save); a change needs the standing ballot, locked.
-        existing = None
-        if consultation.allow_change:
-            existing = db.session.scalar(
-                sa.select(Ballot)
-                .where(Ballot.consultation_id == consultation.id, Ballot.voter_key == voter_key)
-                .with_for_update()
-            )
-        if existing is not None:
-            if existing.channel != "online":
-                raise Conflict("该户已提交书面表决票，不能再在线投票", code="ballot_cast_on_paper")
-            if not consultation.allow_change:
-                raise Conflict("您已投票，本次表决不允许修改", code="ballot_already_cast")
-            _retire(existing, actor, "changed")
-            # Replace the marks in SQL first: the unit of work would insert the new marks
-            # before deleting the old ones, and the same option would clash on the key.
-            db.session.execute(sa.delete(BallotMark).where(BallotMark.ballot_id == existing.id))
-            db.session.expire(existing, ["marks"])
-            ballot = existing
-            ballot.revision += 1
+        # no lookup first (see _insert); a change needs the standing ballot, locked.
+        standing = _standing_ballot(box.id, voter_key) if box.allow_change else None
+        if standing is None:
+            ballot_id = _insert(values, marks)
         else:
-            ballot = Ballot(consultation_id=consultation.id, voter_key=voter_key)
-        code, digest = new_receipt()
-        _fill(ballot, consultation, elector, household_id, decision, marks)
-        ballot.channel = "online"
-        ballot.proxy_name = ballot.paper_ref = None
-        ballot.cast_by_id = actor.user_id
-        ballot.receipt_hash = digest
-        ballot.cast_at = utcnow()
-        _save(ballot)
-        return CastBallot(ballot, code)
+            ballot_id = _replace(standing, values, marks, actor)
+        return CastBallot(**_shown(values), id=ballot_id, marks=marks, receipt=receipt)
+
+
+def _ballot_box(community_id: int, consultation_id: int) -> BallotBox | None:
+    row = (
+        db.session.connection()
+        .execute(_BALLOT_BOX, {"community_id": community_id, "consultation_id": consultation_id})
+        .first()
+    )
+    if row is None:
+        return None
+    fields = row._asdict()
+    options = fields.pop("option_ids") or ""
+    return BallotBox(**fields, option_ids=frozenset(int(i) for i in options.split(",") if i))
+
+
+def _households_of(box: BallotBox, user_id: int) -> list[sa.Row]:
+    """The caller's memberships that give a say (`eligible_memberships`), one row per household,
+    with the household's entry on the roll (`on_roll` is None for a household not on it)."""
+    return (
+        db.session.connection()
+        .execute(
+            _households_query(box.scope, box.electorate),
+            {"consultation_id": box.id, "community_id": box.community_id, "user_id": user_id},
+        )
+        .all()
+    )
+
+
+@dataclass(frozen=True)
+class _AnyConsultation:
+    """A consultation of one scope and electorate whose ids are bound at execution."""
+
+    scope: str
+    electorate: str
+    id = sa.bindparam("consultation_id")
+    community_id = sa.bindparam("community_id")
+
+
+@functools.cache
+def _households_query(scope: str, electorate: str) -> sa.Select:
+    """`_households_of`'s statement, built once per kind of consultation."""
+    consultation = _AnyConsultation(scope, electorate)
+    elector = ConsultationElector
+    return (
+        eligible_memberships_query(consultation)
+        .with_only_columns(
+            Membership.household_id,
+            elector.household_id.label("on_roll"),
+            elector.building_id,
+            elector.owner_no,
+            elector.shared_owner,
+            elector.area,
+        )
+        .select_from(
+            sa.outerjoin(
+                Membership,
+                elector,
+                sa.and_(
+                    elector.consultation_id == consultation.id,
+                    elector.household_id == Membership.household_id,
+                ),
+            )
+        )
+        .where(Membership.user_id == sa.bindparam("user_id"))
+        .order_by(Membership.household_id)
+    )
+
+
+def _standing_ballot(consultation_id: int, voter_key: str) -> sa.Row | None:
+    return (
+        db.session.connection()
+        .execute(
+            sa.select(Ballot.__table__)
+            .where(Ballot.consultation_id == consultation_id, Ballot.voter_key == voter_key)
+            .with_for_update()
+        )
+        .first()
+    )
+
+
+def _replace(standing: sa.Row, values: dict, marks: list[dict], actor: Actor) -> int:
+    """A voter changes their ballot: the standing one goes to the history, the new one takes
+    its row (and its id) with the next revision."""
+    if standing.channel != "online":
+        raise Conflict("该户已提交书面表决票，不能再在线投票", code="ballot_cast_on_paper")
+    connection = db.session.connection()
+    standing_marks = connection.execute(
+        sa.select(BallotMark.option_id, BallotMark.rank, BallotMark.points)
+        .where(BallotMark.ballot_id == standing.id)
+        .order_by(BallotMark.option_id)
+    ).all()
+    _retire(standing, choice_record(standing.decision, standing_marks), actor, "changed")
+    connection.execute(sa.delete(BallotMark).where(BallotMark.ballot_id == standing.id))
+    values["revision"] = standing.revision + 1
+    connection.execute(sa.update(Ballot.__table__).where(Ballot.id == standing.id).values(values))
+    _insert_marks(standing.id, values["consultation_id"], marks)
+    return standing.id
 
 
 def my_ballots(*, actor: Actor, community_id: int, consultation_id: int) -> list[Ballot]:
@@ -171,30 +339,27 @@ def record_paper_ballot(
         elector = _elector(consultation, data["household_id"])
         if elector is None:
             raise NotFound("该房屋不在本次表决名册中", code="household_not_on_roll")
-        decision, marks = _choice(consultation, data)
-        ballot = Ballot(consultation_id=consultation.id, voter_key=f"h{elector.household_id}")
-        code, digest = new_receipt()
-        _fill(ballot, consultation, elector, elector.household_id, decision, marks)
-        ballot.channel = data["channel"]
-        ballot.proxy_name = data.get("proxy_name") if data["channel"] == "proxy" else None
-        ballot.paper_ref = data["paper_ref"]
-        ballot.cast_by_id = actor.user_id
-        ballot.receipt_hash = digest
-        ballot.cast_at = utcnow()
-        _save(ballot)
+        options = {option.id for option in consultation.options}
+        decision, marks = _choice(consultation, options, data)
+        values, receipt = _new_ballot(
+            consultation.id, f"h{elector.household_id}", elector.household_id, elector, decision,
+            channel=data["channel"], cast_by_id=actor.user_id, paper_ref=data["paper_ref"],
+            proxy_name=data.get("proxy_name") if data["channel"] == "proxy" else None,
+        )
+        ballot_id = _insert(values, marks)
         audit.record(
             action="ballot.paper_recorded",
             target_type="ballot",
-            target_id=ballot.id,
+            target_id=ballot_id,
             community=context.community,
             actor=actor,
             details={
                 "consultation_id": consultation.id,
                 "household_id": elector.household_id,
-                "channel": ballot.channel,
+                "channel": values["channel"],
             },
         )
-        return CastBallot(ballot, code)
+        return CastBallot(**_shown(values), id=ballot_id, marks=marks, receipt=receipt)
 
 
 def void_paper_ballot(
@@ -218,7 +383,7 @@ def void_paper_ballot(
             raise NotFound("未找到该表决票", code="ballot_not_found")
         if ballot.channel == "online":
             raise Conflict("居民在线提交的表决票不能由工作人员作废", code="online_ballot")
-        _retire(ballot, actor, "voided", reason)
+        _retire(ballot, choice_of(ballot), actor, "voided", reason)
         db.session.delete(ballot)
         audit.record(
             action="ballot.voided",
@@ -237,8 +402,11 @@ def void_paper_ballot(
 # ---------------------------------------------------------------- the rules of a choice
 
 
-def _choice(consultation: Consultation, data: dict) -> tuple[str | None, list[BallotMark]]:
-    """Check the choice against the method; return the decision or the marks to store."""
+def _choice(
+    consultation: Consultation | BallotBox, known: Set[int], data: dict
+) -> tuple[str | None, list[dict]]:
+    """Check the choice against the method and the consultation's options (`known`); return
+    the decision or the marks to store."""
     decision = data.get("decision")
     option_ids = data.get("option_ids")
     points = data.get("points")
@@ -248,7 +416,6 @@ def _choice(consultation: Consultation, data: dict) -> tuple[str | None, list[Ba
         return decision, []
     if decision is not None:
         _invalid("decision", "本次表决不是业主共同决定")
-    known = {option.id for option in consultation.options}
     option_count = len(known)
     if consultation.method == "points":
         if not points or option_ids is not None:
@@ -258,9 +425,7 @@ def _choice(consultation: Consultation, data: dict) -> tuple[str | None, list[Ba
         total = sum(entry["points"] for entry in points)
         if total > consultation.points_budget:
             _invalid("points", f"积分合计 {total}，超过可分配的 {consultation.points_budget} 分")
-        return None, [
-            BallotMark(option_id=entry["option_id"], points=entry["points"]) for entry in points
-        ]
+        return None, [_mark(entry["option_id"], points=entry["points"]) for entry in points]
     if not option_ids or points is not None:
         _invalid("option_ids", "请选择选项")
     _check_options(option_ids, known, "option_ids")
@@ -274,10 +439,13 @@ def _choice(consultation: Consultation, data: dict) -> tuple[str | None, list[Ba
         _invalid("option_ids", f"应选择 {low} 至 {high} 项" if low != high else f"应选择 {low} 项")
     if consultation.method == "ranking":
         return None, [
-            BallotMark(option_id=option_id, rank=rank)
-            for rank, option_id in enumerate(option_ids, start=1)
+            _mark(option_id, rank=rank) for rank, option_id in enumerate(option_ids, start=1)
         ]
-    return None, [BallotMark(option_id=option_id) for option_id in option_ids]
+    return None, [_mark(option_id) for option_id in option_ids]
+
+
+def _mark(option_id: int, *, rank: int | None = None, points: int | None = None) -> dict:
+    return {"option_id": option_id, "rank": rank, "points": points}
 
 
 def _check_options(chosen: list[int], known: set[int], field: str) -> None:
@@ -309,62 +477,114 @@ def _elector(consultation: Consultation, household_id: int) -> ConsultationElect
     )
 
 
-def _fill(ballot, consultation, elector, household_id, decision, marks) -> None:
-    ballot.household_id = household_id
-    ballot.building_id = elector.building_id if elector else None
-    # Owners' decisions count area and heads as the roll had them when voting opened.
-    ballot.owner_no = elector.owner_no if elector else None
-    ballot.shared_owner = elector.shared_owner if elector else False
-    ballot.area = elector.area if elector else None
-    ballot.decision = decision
-    for mark in marks:
-        mark.consultation_id = consultation.id
-    ballot.marks = marks
+def _new_ballot(
+    consultation_id: int,
+    voter_key: str,
+    household_id: int,
+    elector,
+    decision: str | None,
+    *,
+    channel: str,
+    cast_by_id: int,
+    proxy_name: str | None = None,
+    paper_ref: str | None = None,
+) -> tuple[dict, str]:
+    """The row of a new ballot, and its receipt code; `elector` is the household's entry on the
+    roll (anything with its fields), None for a household not on it."""
+    receipt, digest = new_receipt()
+    values = {
+        "consultation_id": consultation_id,
+        "voter_key": voter_key,
+        "household_id": household_id,
+        # Owners' decisions count area and heads as the roll had them when voting opened.
+        "building_id": elector.building_id if elector else None,
+        "owner_no": elector.owner_no if elector else None,
+        "shared_owner": elector.shared_owner if elector else False,
+        "area": elector.area if elector else None,
+        "decision": decision,
+        "channel": channel,
+        "proxy_name": proxy_name,
+        "paper_ref": paper_ref,
+        "cast_by_id": cast_by_id,
+        "receipt_hash": digest,
+        "revision": 1,
+        "cast_at": utcnow(),
+    }
+    return values, receipt
 
 
-def _retire(ballot: Ballot, actor: Actor, reason: str, void_reason: str | None = None) -> None:
-    db.session.add(
-        BallotHistory(
-            consultation_id=ballot.consultation_id,
-            voter_key=ballot.voter_key,
-            household_id=ballot.household_id,
-            channel=ballot.channel,
-            receipt_hash=ballot.receipt_hash,
-            choice=choice_of(ballot),
-            revision=ballot.revision,
-            cast_at=ballot.cast_at,
-            ended_reason=reason,
-            ended_by_id=actor.user_id,
-            void_reason=void_reason,
+def _shown(values: dict) -> dict:
+    """The fields of a ballot's row its voter sees (`CastBallot`)."""
+    return {
+        name: values[name]
+        for name in (
+            "consultation_id", "household_id", "channel", "proxy_name", "decision",
+            "revision", "cast_at", "receipt_hash",
         )
+    }
+
+
+def _insert(values: dict, marks: list[dict]) -> int:
+    """Store a new ballot; the unique (consultation, voter) constraint refuses a second one."""
+    try:
+        ballot_id = db.session.connection().execute(_INSERT_BALLOT, values).scalar_one()
+    except IntegrityError:
+        db.session.rollback()
+        _refuse_second_ballot(values)
+    _insert_marks(ballot_id, values["consultation_id"], marks)
+    return ballot_id
+
+
+def _insert_marks(ballot_id: int, consultation_id: int, marks: list[dict]) -> None:
+    if marks:
+        db.session.connection().execute(
+            _INSERT_MARKS,
+            [{**mark, "ballot_id": ballot_id, "consultation_id": consultation_id} for mark in marks],
+        )
+
+
+def _refuse_second_ballot(values: dict) -> NoReturn:
+    """The voter's ballot is already in: say whether it came on paper."""
+    channel = db.session.scalar(
+        sa.select(Ballot.channel).where(
+            Ballot.consultation_id == values["consultation_id"],
+            Ballot.voter_key == values["voter_key"],
+        )
+    )
+    if channel is not None and channel != "online" and values["channel"] == "online":
+        raise Conflict("该户已提交书面表决票，不能再在线投票", code="ballot_cast_on_paper")
+    raise Conflict("该户（或您）已投票", code="ballot_already_cast")
+
+
+def _retire(ballot, choice: dict, actor: Actor, reason: str, void_reason: str | None = None):
+    """Move a ballot (an entity or a row) that stops counting to the history."""
+    db.session.connection().execute(
+        _INSERT_HISTORY,
+        {
+            "consultation_id": ballot.consultation_id,
+            "voter_key": ballot.voter_key,
+            "household_id": ballot.household_id,
+            "channel": ballot.channel,
+            "receipt_hash": ballot.receipt_hash,
+            "choice": choice,
+            "revision": ballot.revision,
+            "cast_at": ballot.cast_at,
+            "ended_reason": reason,
+            "ended_by_id": actor.user_id,
+            "void_reason": void_reason,
+        },
     )
 
 
 def choice_of(ballot: Ballot) -> dict:
-    if ballot.decision is not None:
-        return {"decision": ballot.decision}
-    return {"marks": [[m.option_id, m.rank, m.points] for m in ballot.marks]}
+    return choice_record(ballot.decision, ballot.marks)
 
 
-def _save(ballot: Ballot) -> None:
-    if ballot.id is None:
-        db.session.add(ballot)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The voter's ballot is already in: say whether it came on paper.
-        consultation_id, voter_key = ballot.consultation_id, ballot.voter_key
-        db.session.rollback()
-        channel = db.session.scalar(
-            sa.select(Ballot.channel).where(
-                Ballot.consultation_id == consultation_id, Ballot.voter_key == voter_key
-            )
-        )
-        if channel is not None and channel != "online" and ballot.channel == "online":
-            raise Conflict(
-                "该户已提交书面表决票，不能再在线投票", code="ballot_cast_on_paper"
-            ) from None
-        raise Conflict("该户（或您）已投票", code="ballot_already_cast") from None
+def choice_record(decision: str | None, marks) -> dict:
+    """How the history keeps a choice: the decision, or each mark (by option) as a triple."""
+    if decision is not None:
+        return {"decision": decision}
+    return {"marks": [[m.option_id, m.rank, m.points] for m in marks]}
 
 
 def _committee(actor: Actor, community_id: int, consultation_id: int) -> Context:

@@ -3,7 +3,9 @@ and who of the residents it concerns (scope, electorate, eligibility)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn, TypeVar
 
 import sqlalchemy as sa
 from flask import g, has_app_context
@@ -23,6 +25,8 @@ from backend.core.errors import Forbidden, InvalidInput, NotFound
 
 # Who sees a consultation that is not (or no longer) before the residents.
 HIDDEN_FROM_RESIDENTS = ("draft",)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,7 @@ def load(
         query = query.with_for_update(of=Consultation)
     found = db.session.execute(query).first()
     if found is None:
-        # Say what is missing, in the order a caller may learn it: no community, no right,
-        # then no such consultation.
-        policy.require(actor, action, community_or_404(community_id))
-        raise NotFound("未找到该议事协商", code="consultation_not_found")
+        not_found(actor, action, community_id)
     consultation, community = found
     roles = policy.require(actor, action, community)
     context = Context(community, consultation, roles)
@@ -86,12 +87,27 @@ def load(
     return context
 
 
+def not_found(actor: Actor, action: str, community_id: int) -> NoReturn:
+    """No such consultation in the community: say what is missing, in the order a caller may
+    learn it (no community, no right, then no such consultation)."""
+    policy.require(actor, action, community_or_404(community_id))
+    raise NotFound("未找到该议事协商", code="consultation_not_found")
+
+
 def can_see(actor: Actor, roles: frozenset[Role], consultation: Consultation) -> bool:
+    return shown_to(
+        roles, consultation, lambda: bool(eligible_memberships(actor.user_id, consultation))
+    )
+
+
+def shown_to(roles: frozenset[Role], consultation, eligible: Callable[[], bool]) -> bool:
+    """Whether a consultation is shown to someone of `roles` who is not an overseer; `eligible`
+    says whether they have a say in it, asked only when it matters."""
     if consultation.status in HIDDEN_FROM_RESIDENTS:
         return False
     if roles - {Role.RESIDENT}:
         return True  # staff of the community follow what goes on
-    return bool(eligible_memberships(actor.user_id, consultation))
+    return eligible()
 
 
 def households_in_scope(consultation: Consultation) -> sa.Select:
@@ -178,7 +194,11 @@ def require_eligible(actor: Actor, consultation: Consultation, household_id: int
     `household_required` when they belong to several households and did not say which;
     403 `not_eligible` when the household they named is not one of theirs in scope.
     """
-    memberships = eligible_memberships(actor.user_id, consultation)
+    return choose_household(eligible_memberships(actor.user_id, consultation), household_id)
+
+
+def choose_household(memberships: Sequence[T], household_id: int | None) -> T:
+    """`require_eligible` for memberships already read (anything with a `household_id`)."""
     if not memberships:
         raise Forbidden("您不在本次议事协商的参与范围内", code="not_eligible")
     if household_id is None:
