@@ -12,18 +12,27 @@ PostgreSQL. For each engine this:
    per resident with the server's JWT secret;
 3. serves the real app (`backend:create_app()`) and the bare app (bench_lib/bare_app.py, one
    row inserted per POST) under gunicorn, `--workers` sync workers each, on 127.0.0.1;
-4. POSTs `/api/v1/communities/<id>/consultations/<id>/ballots` from `--clients` threads (a
-   requests.Session each), every ballot from another household, then loads the bare app the
-   same way, alternating `--rounds` times (`--seconds` measured per app in all, each round
-   after `--warmup` seconds that do not count). Every ballot must answer 201.
+4. saturates each app: POSTs `/api/v1/communities/<id>/consultations/<id>/ballots` from
+   `--clients` threads (a requests.Session each), each sending its next ballot as soon as the
+   last is answered, every ballot from another household; then loads the bare app the same
+   way, alternating `--rounds` times (`--seconds` measured per app in all, each round after
+   `--warmup` seconds that do not count). This gives the rates and their ratio;
+5. paces each app for `--paced-seconds`: the same clients send requests due at a fixed rate,
+   the target rate (`TARGET_RATIO_PCT` of the bare app's rate just measured), whether or not
+   earlier ones were answered, and a latency counts from when its request was due.
 
-Prints per engine `<engine>_ballots_per_s`, `<engine>_ballot_p99_ms`, `<engine>_bare_insert_per_s`,
-`<engine>_bare_p99_ms`, `<engine>_ratio_pct` (ballots / bare × 100), PostgreSQL last, and exits
-non-zero if any ballot was refused. The p99 is what a client sees, queue included: 32 clients
-on 2 workers wait for each other (Little's law: p50 ≈ clients / rate), so
-`<engine>_ballot_worker_p99_ms` also gives the time a worker spent on the request (gunicorn's
-access log), without the queue. Servers, clusters and temp files are removed at the end,
-also on Ctrl-C or an error.
+Every ballot must answer 201. Prints per engine `<engine>_bare_insert_per_s`,
+`<engine>_ballots_per_s`, `<engine>_ratio_pct` (ballots / bare × 100) and the p99 latencies,
+PostgreSQL last, and exits non-zero if any ballot was refused.
+
+Where the p99 target is measured. Under saturation, 32 clients on 2 sync workers wait in
+the workers' queue: by Little's law a latency is about clients / rate, whatever the app does
+(`<engine>_saturated_ballot_p99_ms`, and the bare app's beside it, which is as far above
+50 ms on a 2-core machine). So the target is read at the target rate: serving ballots at half
+the bare insert rate, 99 % of them are answered within `<engine>_ballot_p99_ms`, queue
+included. `<engine>_ballot_worker_p99_ms` is the time a worker spent on a ballot under
+saturation (gunicorn's access log), without the queue. Servers, clusters and temp files are
+removed at the end, also on Ctrl-C or an error.
 """
 
 from __future__ import annotations
@@ -178,11 +187,22 @@ def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, LoadResult]
                         seconds=args.seconds / args.rounds, warmup=args.warmup,
                         numbers=numbers[name], limit=limit,
                     ))
+            saturated = {name: merged(rounds[name]) for name in apps}
+            target_rate = saturated["bare"].per_second * TARGET_RATIO_PCT / 100
+            paced = {}
+            for name, (_spec, url_path, request_for, limit) in apps.items():
+                paced[name] = fire(
+                    bases[name] + url_path, request_for, clients=args.clients,
+                    seconds=args.paced_seconds, warmup=args.warmup, numbers=numbers[name],
+                    limit=limit, rate=target_rate, phase="p",
+                )
             up.close()  # stop the servers: their access logs are complete
             for name in apps:
-                results[name] = merged(rounds[name])
-                results[name].worker_ms = worker_times_ms(Path(logs) / name)
-                report_load(engine, name, results[name])
+                saturated[name].worker_ms = worker_times_ms(Path(logs) / name, "m")
+                paced[name].worker_ms = worker_times_ms(Path(logs) / name, "p")
+                report_load(engine, f"{name} saturated", saturated[name])
+                report_load(engine, f"{name} at {target_rate:.0f}/s", paced[name])
+                results[name], results[f"{name}_paced"] = saturated[name], paced[name]
     return results
 
 
@@ -200,20 +220,23 @@ def report_load(engine: str, what: str, result: LoadResult) -> None:
 
 def print_figures(engine: str, results: dict[str, LoadResult]) -> None:
     ballot, bare = results["ballot"], results["bare"]
+    ballot_paced, bare_paced = results["ballot_paced"], results["bare_paced"]
     ratio = 100 * ballot.per_second / bare.per_second if bare.per_second else 0.0
-    figure(f"{engine}_ballot_refused", ballot.failed)
-    figure(f"{engine}_ballot_p50_ms", f"{ballot.p(0.5):.1f}", "ms")
+    figure(f"{engine}_ballot_refused", ballot.failed + ballot_paced.failed)
+    figure(f"{engine}_saturated_bare_p99_ms", f"{bare.p(0.99):.1f}", "ms")
+    figure(f"{engine}_saturated_ballot_p99_ms", f"{ballot.p(0.99):.1f}", "ms")
     figure(f"{engine}_ballot_worker_p99_ms", f"{percentile(ballot.worker_ms, 0.99):.1f}", "ms")
+    figure(f"{engine}_target_rate_per_s", f"{ballot_paced.per_second:.0f}", "/s")
+    figure(f"{engine}_bare_p99_ms", f"{bare_paced.p(0.99):.1f}", "ms")
+    figure(f"{engine}_ballot_p99_ms", f"{ballot_paced.p(0.99):.1f}", "ms")
     figure(f"{engine}_bare_insert_per_s", f"{bare.per_second:.0f}", "/s")
-    figure(f"{engine}_bare_p99_ms", f"{bare.p(0.99):.1f}", "ms")
     figure(f"{engine}_ballots_per_s", f"{ballot.per_second:.0f}", "/s")
-    figure(f"{engine}_ballot_p99_ms", f"{ballot.p(0.99):.1f}", "ms")
     figure(f"{engine}_ratio_pct", f"{ratio:.0f}", "%")
     misses = []
     if ratio < TARGET_RATIO_PCT:
         misses.append(f"ratio {ratio:.0f} % < {TARGET_RATIO_PCT} %")
-    if ballot.p(0.99) > TARGET_P99_MS:
-        misses.append(f"p99 {ballot.p(0.99):.1f} ms > {TARGET_P99_MS} ms")
+    if ballot_paced.p(0.99) > TARGET_P99_MS:
+        misses.append(f"p99 at the target rate {ballot_paced.p(0.99):.1f} ms > {TARGET_P99_MS} ms")
     if misses:
         note(f"{engine}: under the issue's targets: {'; '.join(misses)}")
 
@@ -226,19 +249,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20, help="measured seconds per app (20)")
     parser.add_argument("--rounds", type=int, default=2,
                         help="alternate the load between the apps this many times (2)")
-    parser.add_argument("--warmup", type=float, default=2, help="unmeasured seconds first (2)")
+    parser.add_argument("--paced-seconds", type=float, default=10,
+                        help="measured seconds per app at the target rate (10)")
+    parser.add_argument("--warmup", type=float, default=2,
+                        help="unmeasured seconds before each round and each paced run (2)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent client threads (32)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
     parser.add_argument("--engine", choices=(*ENGINES, "both"), default="both")
-    parser.add_argument("--households", type=int, default=20_000,
-                        help="households, one resident and at most one ballot each (20000)")
+    parser.add_argument("--households", type=int, default=30_000,
+                        help="households, one resident and at most one ballot each (30000)")
     parser.add_argument("--method", choices=("single", "owners_decision"), default="single")
     parser.add_argument("--idempotency-key", action="store_true",
                         help="send a fresh Idempotency-Key with each ballot, as the mini-program does")
     args = parser.parse_args(argv)
-    if min(args.seconds, args.clients, args.households, args.rounds) <= 0 or args.warmup < 0:
-        parser.error("--seconds, --rounds, --clients and --households must be positive")
-    if args.seconds + args.rounds * args.warmup > 120:
+    positive = (args.seconds, args.paced_seconds, args.clients, args.households, args.rounds)
+    if min(positive) <= 0 or args.warmup < 0:
+        parser.error("--seconds, --paced-seconds, --rounds, --clients and --households must be "
+                     "positive")
+    if args.seconds + args.paced_seconds + (args.rounds + 1) * args.warmup > 120:
         parser.error("at most 120 s of load per app: the run must stay bounded")
     return args
 
@@ -253,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         for engine in engines:
             results = bench_engine(engine, args)
             print_figures(engine, results)
-            refused += results["ballot"].failed
+            refused += results["ballot"].failed + results["ballot_paced"].failed
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     if refused:

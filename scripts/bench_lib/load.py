@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -19,17 +20,18 @@ import requests
 from bench_lib.common import ROOT, free_port, note, percentile
 
 SCRIPTS = ROOT / "scripts"
-# Clients mark each request with the phase it was sent in: w(arm-up) or m(easured).
+# Clients mark each request with the phase it was sent in: w(arm-up), m(easured under a closed
+# load) or p(aced: measured under an open load at a fixed rate); see `fire`.
 PHASE_HEADER = "X-Bench-Phase"
 ACCESS_FORMAT = "%({x-bench-phase}i)s %(s)s %(D)s"
 
 
-def worker_times_ms(access_log: Path) -> list[float]:
-    """How long the workers spent on each measured request (from the access log)."""
+def worker_times_ms(access_log: Path, phase: str = "m") -> list[float]:
+    """How long the workers spent on each request sent in `phase` (from the access log)."""
     times = []
     for line in access_log.read_text().splitlines():
-        phase, _status, micros = line.split()
-        if phase == "m":
+        sent_in, _status, micros = line.split()
+        if sent_in == phase:
             times.append(int(micros) / 1000)
     return times
 
@@ -134,17 +136,43 @@ def fire(
     warmup: float,
     numbers: Iterator[int],
     limit: int,
+    rate: float | None = None,
+    phase: str = "m",
 ) -> LoadResult:
     """POST to `url` from `clients` threads (one requests.Session each, keep-alive) for
     `warmup` + `seconds`; request i sends `request_for(i)` = (headers, json body), i taken from
-    `numbers` (shared by the rounds on one app, so each i goes out once), below `limit`. Only
-    answers completed inside the measured window count."""
+    `numbers` (shared by the rounds on one app, so each i goes out once), below `limit`.
+    Requests of the measured window carry `phase` in their PHASE_HEADER (warm-up ones "w").
+
+    Without `rate` the load is closed: each client sends its next request as soon as the last
+    one is answered, so the server is saturated and a latency is mostly the wait in its queue
+    (Little's law). Only answers completed inside the measured window count.
+
+    With `rate` the load is open: request k of the run is due at `k / rate` seconds after the
+    start, whether or not earlier ones were answered (a client sleeps until its request is
+    due), and its latency runs from when it was due, so a server that falls behind is charged
+    for the wait it caused (no coordinated omission). Requests due inside the window count,
+    each with its answer, however late.
+    """
     lock = threading.Lock()
     started = time.perf_counter()
     window_start = started + warmup
     window_end = window_start + seconds
     result = LoadResult(seconds=seconds)
     last_completion = [window_start]
+    schedule = itertools.count()
+
+    def next_request() -> tuple[int, float]:
+        """The next request's number and the time it is due (now, for a closed load)."""
+        with lock:
+            number = next(numbers)
+            due = started + next(schedule) / rate if rate else None
+        if due is None:
+            return number, time.perf_counter()
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        return number, due
 
     def client() -> None:
         session = requests.Session()
@@ -152,21 +180,24 @@ def fire(
         statuses: Counter = Counter()
         try:
             while time.perf_counter() < window_end:
-                number = next(numbers)  # atomic under the GIL: each i goes to one client
+                number, due = next_request()
                 if number >= limit:
                     result.exhausted = True
                     break
+                if due >= window_end:
+                    break
                 headers, body = request_for(number)
-                sent = time.perf_counter()
-                headers = {**headers, PHASE_HEADER: "m" if sent >= window_start else "w"}
+                measured = due >= window_start
+                headers = {**headers, PHASE_HEADER: phase if measured else "w"}
                 try:
                     response = session.post(url, json=body, headers=headers, timeout=30)
                     status, text = response.status_code, response.text
                 except requests.RequestException as error:
                     status, text = 0, f"{type(error).__name__}: {error}"
                 done = time.perf_counter()
-                if window_start <= done <= window_end:
-                    latencies.append((done - sent) * 1000)
+                counts = measured if rate else window_start <= done <= window_end
+                if counts:
+                    latencies.append((done - due) * 1000)
                     statuses[status] += 1
                     if status != 201 and len(result.samples) < 5:
                         with lock:
