@@ -134,15 +134,36 @@ class Ratio:
 
     @property
     def comparator(self) -> str:
+        """What the law requires of the ratio: "≥" for "以上", ">" for "过半数"."""
         return "≥" if self.inclusive else ">"
 
     @property
+    def relation(self) -> str:
+        """How the exact ratio compares with the threshold: "<", "=" or ">"."""
+        if self.fraction == self.threshold:
+            return "="
+        return "<" if self.fraction < self.threshold else ">"
+
+    @property
     def text(self) -> str:
-        outcome = "达到" if self.met else "未达到"
+        """The ratio in words, e.g. "… = 46.92 % < 2/3（未达到，须 ≥ 2/3）".
+
+        A met ratio reads with the law's comparator, which is then true; a failed one with the
+        true relation and what was required. When two decimals round the ratio onto the
+        threshold's percentage, the exact reduced fraction shows which side it lies on.
+        """
+        notes = []
+        if self.percent == _percent(self.threshold) and self.fraction != self.threshold:
+            notes.append(f"精确比值 {self.fraction}")
+        if self.met:
+            shown, outcome = self.comparator, "达到"
+        else:
+            shown, outcome = self.relation, f"未达到，须 {self.comparator} {self.threshold}"
+        notes.append(outcome)
         return (
             f"{self.label} {_shown(self.numerator, self.unit)} / "
             f"{_shown(self.denominator, self.unit)} {self.unit} = {self.percent} % "
-            f"{self.comparator} {self.threshold}（{outcome}）"
+            f"{shown} {self.threshold}（{'；'.join(notes)}）"
         )
 
     def as_dict(self) -> dict:
@@ -157,6 +178,7 @@ class Ratio:
             "unit": self.unit,
             "threshold": str(self.threshold),
             "comparator": self.comparator,
+            "relation": self.relation,
             "met": self.met,
             "percent": str(self.percent),
             "text": self.text,

@@ -117,7 +117,7 @@ def test_participation_one_owner_short_of_two_thirds_of_heads_fails():
     assert not decision.passed
     assert decision.reasons == (
         "表决未通过",
-        "参与表决的业主人数 7 / 12 人 = 58.33 % ≥ 2/3（未达到）",
+        "参与表决的业主人数 7 / 12 人 = 58.33 % < 2/3（未达到，须 ≥ 2/3）",
     )
 
 
@@ -176,7 +176,7 @@ def test_special_matter_fails_one_cent_below_three_quarters_of_area(matter):
     assert not decision.passed
     assert decision.reasons == (
         "表决未通过",
-        "同意的专有面积 74.99 / 100.00 m² = 74.99 % ≥ 3/4（未达到）",
+        "同意的专有面积 74.99 / 100.00 m² = 74.99 % < 3/4（未达到，须 ≥ 3/4）",
     )
 
 
@@ -208,8 +208,8 @@ def test_ordinary_matter_fails_with_exactly_half(matter):
     assert not decision.passed
     assert decision.reasons == (
         "表决未通过",
-        "同意的专有面积 50.00 / 100.00 m² = 50.00 % > 1/2（未达到）",
-        "同意的业主人数 4 / 8 人 = 50.00 % > 1/2（未达到）",
+        "同意的专有面积 50.00 / 100.00 m² = 50.00 % = 1/2（未达到，须 > 1/2）",
+        "同意的业主人数 4 / 8 人 = 50.00 % = 1/2（未达到，须 > 1/2）",
     )
 
 
@@ -312,7 +312,8 @@ def test_nobody_voting_fails_cleanly():
     assert decision.ratio("approval_area").percent == D("0.00")
     assert decision.reasons[0] == "表决未通过"
     assert (
-        decision.ratio("approval_heads").text == "同意的业主人数 0 / 0 人 = 0.00 % ≥ 3/4（未达到）"
+        decision.ratio("approval_heads").text
+        == "同意的业主人数 0 / 0 人 = 0.00 % < 3/4（未达到，须 ≥ 3/4）"
     )
 
 
@@ -320,7 +321,7 @@ def test_empty_roll_fails_cleanly():
     decision = decide_owners_matter(1, owners("0", 0))
     assert not decision.passed
     assert decision.ratio("participation_area").text == (
-        "参与表决的专有面积 0.00 / 0.00 m² = 0.00 % ≥ 2/3（未达到）"
+        "参与表决的专有面积 0.00 / 0.00 m² = 0.00 % < 2/3（未达到，须 ≥ 2/3）"
     )
     json.dumps(decision.as_dict())
 
@@ -402,9 +403,9 @@ def test_area_text_has_thousands_separators_and_two_decimals():
 
 def test_large_areas_and_heads_are_grouped():
     area = Ratio("a", "面积", D("1234567.891"), D("2000000"), "m²", TWO_THIRDS, True)
-    assert area.text == "面积 1,234,567.89 / 2,000,000.00 m² = 61.73 % ≥ 2/3（未达到）"
+    assert area.text == "面积 1,234,567.89 / 2,000,000.00 m² = 61.73 % < 2/3（未达到，须 ≥ 2/3）"
     heads = Ratio("h", "人数", 266667, 400000, "人", TWO_THIRDS, True)
-    assert heads.text == "人数 266,667 / 400,000 人 = 66.67 % ≥ 2/3（达到）"
+    assert heads.text == "人数 266,667 / 400,000 人 = 66.67 % ≥ 2/3（精确比值 266667/400000；达到）"
 
 
 def test_percent_rounds_half_up_and_only_once():
@@ -423,7 +424,58 @@ def test_percent_is_display_only_the_bound_is_exact():
     ratio = heads_ratio(66666, 100000)
     assert ratio.percent == D("66.67")
     assert ratio.met is False
-    assert ratio.text.endswith("= 66.67 % ≥ 2/3（未达到）")
+    assert ratio.text.endswith("= 66.67 % < 2/3（精确比值 33333/50000；未达到，须 ≥ 2/3）")
+
+
+# --- the ratio in words: a failed ratio states its true relation and what was required ----------
+
+
+def law_ratio(numerator, denominator, threshold) -> Ratio:
+    """An area ratio bounded as the law bounds it: a half strictly, 2/3 and 3/4 inclusively."""
+    return Ratio("x", "面积", D(numerator), D(denominator), "m²", threshold, threshold != HALF)
+
+
+# (numerator, denominator, threshold, what the text says after "m² = ")
+RATIO_CLAIMS = [
+    ("1200.00", "1800.00", TWO_THIRDS, "66.67 % ≥ 2/3（达到）"),
+    ("1199.99", "1800.00", TWO_THIRDS, "66.67 % < 2/3（精确比值 119999/180000；未达到，须 ≥ 2/3）"),
+    ("1200.01", "1800.00", TWO_THIRDS, "66.67 % ≥ 2/3（精确比值 120001/180000；达到）"),
+    ("80.00", "170.50", TWO_THIRDS, "46.92 % < 2/3（未达到，须 ≥ 2/3）"),
+    ("6", "12", HALF, "50.00 % = 1/2（未达到，须 > 1/2）"),
+    ("5", "12", HALF, "41.67 % < 1/2（未达到，须 > 1/2）"),
+    ("7", "12", HALF, "58.33 % > 1/2（达到）"),
+    ("600.01", "1200.00", HALF, "50.00 % > 1/2（精确比值 60001/120000；达到）"),
+    ("9", "12", THREE_QUARTERS, "75.00 % ≥ 3/4（达到）"),
+    ("899.99", "1200", THREE_QUARTERS, "75.00 % < 3/4（精确比值 89999/120000；未达到，须 ≥ 3/4）"),
+    ("8", "12", THREE_QUARTERS, "66.67 % < 3/4（未达到，须 ≥ 3/4）"),
+]
+
+
+@pytest.mark.parametrize(("numerator", "denominator", "threshold", "claim"), RATIO_CLAIMS)
+def test_ratio_text_states_the_true_relation(numerator, denominator, threshold, claim):
+    assert law_ratio(numerator, denominator, threshold).text.endswith(f" m² = {claim}")
+
+
+def test_ratio_relation_is_the_exact_comparison_with_the_threshold():
+    relations = [heads_ratio(n, 12, HALF, inclusive=False).relation for n in (5, 6, 7)]
+    assert relations == ["<", "=", ">"]
+    assert law_ratio("1199.99", "1800.00", TWO_THIRDS).relation == "<"
+    # Exactly the bound: "=" whether the law includes it (met) or not (failed).
+    assert heads_ratio(8, 12).relation == "="
+    assert heads_ratio(8, 12).met is True
+
+
+def test_failed_decision_reasons_read_the_true_relations():
+    # Matter 7 (3/4): 1,199.99 of 1,800.00 m² take part, shown as 66.67 % but short of 2/3;
+    # 8 of 12 owners is 2/3; 4 of them with 600.00 m² agree, far from 3/4.
+    totals = owners(agree=("600.00", 4), disagree=("599.99", 4))
+    assert decide_owners_matter(7, totals).reasons == (
+        "表决未通过",
+        "参与表决的专有面积 1,199.99 / 1,800.00 m² = 66.67 % < 2/3"
+        "（精确比值 119999/180000；未达到，须 ≥ 2/3）",
+        "同意的专有面积 600.00 / 1,199.99 m² = 50.00 % < 3/4（未达到，须 ≥ 3/4）",
+        "同意的业主人数 4 / 8 人 = 50.00 % < 3/4（未达到，须 ≥ 3/4）",
+    )
 
 
 def test_ratio_fraction_is_exact():
@@ -450,6 +502,7 @@ def test_ratio_as_dict():
         "unit": "m²",
         "threshold": "2/3",
         "comparator": "≥",
+        "relation": ">",
         "met": True,
         "percent": "68.58",
         "text": "参与表决的专有面积 1,234.50 / 1,800.00 m² = 68.58 % ≥ 2/3（达到）",
@@ -457,6 +510,8 @@ def test_ratio_as_dict():
     heads = heads_ratio(4, 8, HALF, inclusive=False).as_dict()
     assert (heads["numerator"], heads["denominator"]) == (4, 8)
     assert (heads["threshold"], heads["comparator"], heads["met"]) == ("1/2", ">", False)
+    # "comparator" is what the law requires, "relation" what the count achieved.
+    assert heads["relation"] == "="
 
 
 def test_areas_in_as_dict_keep_every_digit():
