@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from backend.communities.models import Building, Unit
 from backend.consultations.tally import MATTER_TITLES
@@ -110,7 +110,8 @@ class Consultation(Base, Timestamped):
     roll_heads: Mapped[int | None]
     roll_area: Mapped[Decimal | None]
     eligible_residents: Mapped[int | None]
-    # The tally computed at the close (see services/results.py); never recomputed afterwards.
+    # The tally computed at the close (see services/results.py), recounted only when a paper
+    # ballot received before the close is entered or voided before the result is published.
     result: Mapped[dict | None] = mapped_column(sa.JSON)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
@@ -221,7 +222,11 @@ class Ballot(Base):
     # SHA-256 of the receipt code handed to the voter; the bulletin lists it.
     receipt_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     revision: Mapped[int] = mapped_column(default=1)
+    # When it was cast: online, when sent; on paper, when the signed form was received.
     cast_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Loaded only by the bulletin (services/turnout.py): which ballots one owner of several
+    # households cast, so that anyone can count heads from the bulletin alone.
+    owner_group: Mapped[str | None] = query_expression()
 
     marks: Mapped[list[BallotMark]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="BallotMark.option_id"

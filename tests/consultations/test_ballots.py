@@ -411,13 +411,145 @@ def test_the_bulletin_lists_receipts_and_choices_after_the_close(client, app, wo
     entries = assert_ok(response)
     assert pagination(response)["total"] == 2
     assert sorted(e["decision"] for e in entries) == ["agree", "disagree"]
-    assert all(set(e) == {"receipt_hash", "decision", "marks"} for e in entries)
+    assert all(set(e) == {"receipt_hash", "decision", "marks", "area", "owner_group"}
+               for e in entries)
+    assert sorted(e["area"] for e in entries) == ["80.00", "90.50"]
     mine = assert_ok(client.get(curl(world.a, voting, "bulletin"), headers=resident,
                                 query_string={"receipt": cast["receipt"].lower()}))
     assert [(e["receipt_hash"], e["decision"]) for e in mine] == [(cast["receipt_hash"], "agree")]
     assert_error(client.get(curl(world.a, voting, "bulletin"), headers=resident,
                             query_string={"receipt": "AAAA-BBBB-CCCC-DDDD"}), 404,
                  "receipt_not_found")
+
+
+def test_anyone_recounts_an_owners_decision_from_the_bulletin(client, app, world, committee,
+                                                              resident, auth, make):
+    # O-7 holds 500 and 501 and votes both ways; O-9 holds 502 and 503 and agrees with both;
+    # 504 disagrees; 102 (free_household) abstains on paper.
+    voting, people = owners_vote(make, world, [
+        ("60.00", "O-7"), ("40.00", "O-7"), ("35.25", "O-9"), ("20.00", "O-9"), ("75.10", None),
+    ])
+    assert_ok(vote(client, resident, world.a, voting, decision="agree"), 201)
+    for (person, _home), decision in zip(people, ("agree", "disagree", "agree", "agree",
+                                                   "disagree"), strict=True):
+        assert_ok(vote(client, auth(person), world.a, voting, decision=decision), 201)
+    assert_ok(paper(client, committee, world.a, voting, world.free_household,
+                    decision="abstain"), 201)
+    close(client, committee, world.a, voting)
+    result = assert_ok(client.get(curl(world.a, voting, "result"), headers=resident))["decision"]
+    entries = assert_ok(client.get(curl(world.a, voting, "bulletin"), headers=resident))
+
+    from decimal import Decimal
+    from fractions import Fraction
+
+    area = {d: sum((Decimal(e["area"]) for e in entries if e["decision"] == d), Decimal(0))
+            for d in ("agree", "disagree", "abstain")}
+    groups: dict[str, set[str]] = {}
+    heads = {"agree": 0, "disagree": 0, "abstain": 0}
+    for e in entries:
+        if e["owner_group"] is None:
+            heads[e["decision"]] += 1
+        else:
+            groups.setdefault(e["owner_group"], set()).add(e["decision"])
+    for decisions in groups.values():
+        if len(decisions) == 1:
+            heads[decisions.pop()] += 1
+    assert len(groups) == 2  # O-7 and O-9, nobody else
+    participating_heads = sum(1 for e in entries if e["owner_group"] is None) + len(groups)
+    participating_area = sum(area.values())
+    recounted = {
+        "participation_area": (participating_area, Decimal(result["totals"]["total_area"])),
+        "participation_heads": (participating_heads, result["totals"]["total_heads"]),
+        "approval_area": (area["agree"], participating_area),
+        "approval_heads": (heads["agree"], participating_heads),
+    }
+    for ratio in result["ratios"]:
+        numerator, denominator = recounted[ratio["key"]]
+        published = (Fraction(Decimal(str(ratio["numerator"]))),
+                     Fraction(Decimal(str(ratio["denominator"]))))
+        assert published == (Fraction(numerator), Fraction(denominator)), ratio["key"]
+    # 101 + O-9 agree by head (O-7 split); 80.00 + 40.00... areas per flat as cast.
+    assert (heads["agree"], participating_heads) == (2, 5)
+    assert area["agree"] == Decimal("80.00") + Decimal("60.00") + Decimal("35.25") + \
+        Decimal("20.00")
+
+
+# ---------------------------------------------------------------- late paper, household members
+
+
+def test_a_paper_form_received_before_the_close_counts_when_entered_after_it(
+        client, app, world, committee, resident, make, counts):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision").id)
+    assert_ok(vote(client, resident, world.a, voting, decision="agree"), 201)
+    closed = close(client, committee, world.a, voting)
+    assert assert_ok(client.get(curl(world.a, voting, "result"), headers=committee))[
+        "ballots"] == 1
+    from datetime import datetime, timedelta
+
+    closed_at = datetime.fromisoformat(closed["closed_at"])
+    late = (closed_at + timedelta(seconds=1)).isoformat()
+    with writes_nothing(counts):
+        assert_error(paper(client, committee, world.a, voting, world.free_household,
+                           decision="disagree", received_at=late),
+                     422, "received_outside_voting")
+    on_time = (closed_at - timedelta(minutes=5)).isoformat()
+    entered = assert_ok(paper(client, committee, world.a, voting, world.free_household,
+                              decision="disagree", received_at=on_time), 201)
+    assert datetime.fromisoformat(entered["cast_at"]) == closed_at - timedelta(minutes=5)
+    result = assert_ok(client.get(curl(world.a, voting, "result"), headers=committee))
+    assert result["ballots"] == 2
+    assert result["decision"]["totals"]["area"]["disagree"] == "90.50"
+    bulletin = assert_ok(client.get(curl(world.a, voting, "bulletin"), headers=resident))
+    assert len(bulletin) == 2
+
+    # Entered by mistake: voided after the close, and the stored result follows.
+    void = curl(world.a, voting, "paper-ballots", entered["id"], "void")
+    assert client.post(void, headers=committee, json={"reason": "录错了户"}).status_code == 204
+    assert assert_ok(client.get(curl(world.a, voting, "result"), headers=committee))[
+        "ballots"] == 1
+
+    assert_ok(client.post(curl(world.a, voting, "publish"), headers=committee, json={}))
+    with writes_nothing(counts):
+        assert_error(paper(client, committee, world.a, voting, world.free_household,
+                           decision="disagree", received_at=on_time), 409, "result_published")
+
+
+def test_a_paper_form_must_be_received_while_voting_was_open(client, app, world, committee,
+                                                             make, counts):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting").id)
+    option = options_of(app, voting)[0]
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    for received in (now + timedelta(hours=1), now - timedelta(days=30)):
+        with writes_nothing(counts):
+            assert_error(paper(client, committee, world.a, voting, world.free_household,
+                               option_ids=[option], received_at=received.isoformat()),
+                         422, "received_outside_voting")
+
+
+def test_only_the_member_who_cast_a_household_ballot_changes_it(client, app, world, resident,
+                                                                auth, make):
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          method="owners_decision", allow_change=True).id)
+
+    def spouse():
+        from tests import factories
+
+        person = factories.user("co-owner")
+        factories.grant(person, "resident", community_id=world.a, household_id=world.household,
+                        relation="owner")
+        return person.id
+
+    other = auth(make(spouse))
+    assert_ok(vote(client, resident, world.a, voting, decision="agree"), 201)
+    assert_error(vote(client, other, world.a, voting, decision="disagree"), 409,
+                 "ballot_cast_by_other_member")
+    changed = assert_ok(vote(client, resident, world.a, voting, decision="abstain"), 201)
+    assert changed["revision"] == 2
+    [ballot] = counted(app, voting)
+    assert (ballot.decision, ballot.cast_by_id) == ("abstain", world.resident)
 
 
 # ---------------------------------------------------------------- retries and races
@@ -476,3 +608,45 @@ def test_simultaneous_ballots_of_one_household_count_once(app, world, make, auth
         thread.join()
     assert sorted(statuses) == [201] + [409] * (len(people) - 1)
     assert len(counted(app, voting)) == 1
+
+
+def test_a_close_counts_exactly_the_ballots_it_accepted(app, world, make, auth, committee,
+                                                        database_url):
+    # Ballots racing the committee's early close: each one either counts in the stored result
+    # (201) or is refused (409), never accepted and left out of the result and the bulletin.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the race needs a server database (SQLite serialises writers)")
+
+    def setup():
+        people = [owner(world.spare_unit, f"6{i:02d}", "50.00")[0] for i in range(24)]
+        return cf.consultation(world.a, world.committee, status="voting").id, people
+
+    voting, people = make(setup)
+    option = options_of(app, voting)[0]
+    barrier = threading.Barrier(len(people) + 1)
+    answers = []
+
+    def cast(headers):
+        with app.test_client() as own_client:
+            barrier.wait()
+            response = own_client.post(curl(world.a, voting, "ballots"), headers=headers,
+                                       json={"option_ids": [option]})
+            answers.append((response.status_code, response.get_json()["code"]
+                            if response.status_code != 201 else None))
+
+    def close_now():
+        with app.test_client() as own_client:
+            barrier.wait()
+            close(own_client, committee, world.a, voting)
+
+    threads = [threading.Thread(target=cast, args=(auth(person),)) for person in people]
+    threads.append(threading.Thread(target=close_now))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    accepted = sum(1 for status, _ in answers if status == 201)
+    assert {answer for answer in answers if answer[0] != 201} <= {(409, "voting_not_open")}
+    with app.app_context():
+        result = db.session.get(Consultation, voting).result
+    assert result["ballots"] == accepted == len(counted(app, voting))

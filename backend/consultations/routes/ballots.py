@@ -10,7 +10,7 @@ from backend.consultations.schemas import ballots as s
 from backend.consultations.services import ballots, turnout
 from backend.core.auth import current_actor
 from backend.core.docs import errors
-from backend.core.pagination import SelectPage
+from backend.core.pagination import PresentedPage
 
 blp = Blueprint("consultation_ballots", __name__, description="表决票、书面票与计票清单")
 
@@ -88,7 +88,7 @@ class Bulletin(MethodView):
 
     @blp.arguments(s.BulletinQuerySchema, location="query")
     @blp.response(200, s.BulletinEntrySchema(many=True))
-    @blp.paginate(SelectPage, page_size=100, max_page_size=1000)
+    @blp.paginate(PresentedPage, page_size=100, max_page_size=1000)
     @errors(401, 403, 404, 409)
     def get(self, filters, community_id, consultation_id):
         """Every counted ballot by receipt hash with its choice, after the close"""

@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from backend.consultations.models import DECISIONS
 from backend.consultations.schemas.consultations import MAX_OPTIONS
-from backend.core.schemas import StrictSchema, choice, text
+from backend.core.schemas import Area, StrictSchema, choice, text
 
 
 class PointsSchema(StrictSchema):
@@ -42,6 +42,12 @@ class PaperBallotInputSchema(ChoiceSchema):
     channel = choice(("paper", "proxy"), required=True)
     proxy_name = text(50)
     paper_ref = text(200, required=True, metadata={"description": "书面表决票扫描件的编号或存放位置"})
+    received_at = ma.fields.AwareDateTime(
+        metadata={
+            "description": "收到书面票的时间，默认为当前时间。表决截止后、结果公示前，"
+            "可补录截止前收到的书面票，结果随之重新计算"
+        }
+    )
 
     @ma.validates_schema
     def _proxy_named(self, data, **kwargs):
@@ -83,6 +89,22 @@ class BulletinQuerySchema(StrictSchema):
 
 
 class BulletinEntrySchema(ma.Schema):
+    """One counted ballot. An owners' decision is recounted from the entries and the result's
+    roll totals: area per decision is the sum of `area`; an entry without `owner_group` is one
+    owner by head, and the entries sharing an `owner_group` are one owner together, counted
+    under a decision only when all of them chose it (but taking part either way)."""
+
     receipt_hash = ma.fields.String()
     decision = ma.fields.String(allow_none=True)
     marks = ma.fields.List(ma.fields.Nested(MarkSchema))
+    area = Area(
+        allow_none=True,
+        metadata={"description": "业主共同决定：该票计入的专有部分面积（m²）；其他表决为空"},
+    )
+    owner_group = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "业主共同决定：同一业主名下多户的票共用的标识（其中最小的回执哈希），"
+            "按人数计票时合计为一人；单户业主为空"
+        },
+    )

@@ -32,6 +32,7 @@ from backend.consultations.models import (
     ConsultationOption,
 )
 from backend.consultations.permissions import policy
+from backend.consultations.services import results
 from backend.consultations.services.common import (
     Context,
     choose_household,
@@ -151,7 +152,31 @@ _BALLOT_BOX = (
         Consultation.community_id == sa.bindparam("community_id"),
     )
 )
-_INSERT_BALLOT = sa.insert(Ballot.__table__).returning(Ballot.__table__.c.id)
+# A ballot is written only while its consultation still takes ballots, checked in the writing
+# statement under a share lock on the consultation's row. Closing locks that row for update: a
+# close waits for the ballots being written to commit and counts them, and a ballot checked
+# before the close but written after it finds the consultation closed (409), so the stored
+# result and the bulletin always hold the same ballots. (SQLite has no row locks and needs
+# none: its writers take turns, and the check runs inside the writing statement.)
+_STILL_TAKING_BALLOTS = (
+    sa.select(Consultation.id)
+    .where(
+        Consultation.id == sa.bindparam("taking_consultation_id"),
+        Consultation.status == sa.bindparam("taking_status"),
+    )
+    .with_for_update(read=True)
+    .exists()
+)
+_BALLOT_COLUMNS = [column for column in Ballot.__table__.c if column.key != "id"]
+_INSERT_BALLOT = (
+    sa.insert(Ballot.__table__)
+    .from_select(
+        [column.key for column in _BALLOT_COLUMNS],
+        sa.select(*(sa.bindparam(column.key, type_=column.type) for column in _BALLOT_COLUMNS))
+        .where(_STILL_TAKING_BALLOTS),
+    )
+    .returning(Ballot.__table__.c.id)
+)
 _INSERT_MARKS = sa.insert(BallotMark.__table__)
 _INSERT_HISTORY = sa.insert(BallotHistory.__table__)
 
@@ -278,10 +303,24 @@ def _standing_ballot(consultation_id: int, voter_key: str) -> sa.Row | None:
 
 def _replace(standing: sa.Row, values: dict, marks: list[dict], actor: Actor) -> int:
     """A voter changes their ballot: the standing one goes to the history, the new one takes
-    its row (and its id) with the next revision."""
+    its row (and its id) with the next revision. Only whoever cast it may change it: one member
+    of a household does not silently overturn what another member chose for it."""
     if standing.channel != "online":
         raise Conflict("该户已提交书面表决票，不能再在线投票", code="ballot_cast_on_paper")
+    if standing.cast_by_id != actor.user_id:
+        raise Conflict(
+            "该户已由家庭其他成员投票，只有投票人本人可以修改", code="ballot_cast_by_other_member"
+        )
     connection = db.session.connection()
+    values["revision"] = standing.revision + 1
+    changed = connection.execute(
+        sa.update(Ballot.__table__)
+        .where(Ballot.id == standing.id, _STILL_TAKING_BALLOTS)
+        .values(values),
+        _taking(values["consultation_id"], "voting"),
+    )
+    if not changed.rowcount:
+        raise _voting_not_open()
     standing_marks = connection.execute(
         sa.select(BallotMark.option_id, BallotMark.rank, BallotMark.points)
         .where(BallotMark.ballot_id == standing.id)
@@ -289,8 +328,6 @@ def _replace(standing: sa.Row, values: dict, marks: list[dict], actor: Actor) ->
     ).all()
     _retire(standing, choice_record(standing.decision, standing_marks), actor, "changed")
     connection.execute(sa.delete(BallotMark).where(BallotMark.ballot_id == standing.id))
-    values["revision"] = standing.revision + 1
-    connection.execute(sa.update(Ballot.__table__).where(Ballot.id == standing.id).values(values))
     _insert_marks(standing.id, values["consultation_id"], marks)
     return standing.id
 
@@ -325,15 +362,23 @@ def record_paper_ballot(
 ) -> CastBallot:
     """The committee enters a signed paper ballot (书面投票) or a proxy's ballot for a household.
 
+    A form counts when it was received while voting was open (`received_at`, now by default):
+    forms collected door to door until the deadline may still be keyed in after the close, until
+    the result is published; each one entered then recounts the stored result.
+
     Outcomes: the ballot with its receipt code, for the owner's copy (201); 409
     `paper_ballots_per_household` for per-resident consultations; 404 `household_not_on_roll`;
     409 `ballot_already_cast` (online or on paper: one ballot per household, whichever came
-    first); 422 `invalid_choice`; 409 `voting_not_open`.
+    first); 422 `invalid_choice`; 422 `received_outside_voting` for a form received before
+    voting opened, after it closed or in the future; 409 `voting_not_open` before voting and
+    after a cancel, 409 `result_published` once the result is published.
     """
     with transaction():
         context = _committee(actor, community_id, consultation_id)
         consultation = context.consultation
-        _require_voting_open(consultation)
+        now = utcnow()
+        received_at = data.get("received_at") or now
+        _require_paper_counts(consultation, received_at, now)
         if consultation.ballot_per != "household":
             raise Conflict("每人一票的议事协商不接受书面票", code="paper_ballots_per_household")
         elector = _elector(consultation, data["household_id"])
@@ -345,8 +390,10 @@ def record_paper_ballot(
             consultation.id, f"h{elector.household_id}", elector.household_id, elector, decision,
             channel=data["channel"], cast_by_id=actor.user_id, paper_ref=data["paper_ref"],
             proxy_name=data.get("proxy_name") if data["channel"] == "proxy" else None,
+            cast_at=received_at,
         )
-        ballot_id = _insert(values, marks)
+        ballot_id = _insert(values, marks, status=consultation.status)
+        _recount_if_closed(consultation, now)
         audit.record(
             action="ballot.paper_recorded",
             target_type="ballot",
@@ -357,6 +404,8 @@ def record_paper_ballot(
                 "consultation_id": consultation.id,
                 "household_id": elector.household_id,
                 "channel": values["channel"],
+                "received_at": received_at.isoformat(),
+                "after_close": consultation.status == "closed",
             },
         )
         return CastBallot(**_shown(values), id=ballot_id, marks=marks, receipt=receipt)
@@ -365,15 +414,16 @@ def record_paper_ballot(
 def void_paper_ballot(
     *, actor: Actor, community_id: int, consultation_id: int, ballot_id: int, reason: str
 ) -> None:
-    """Undo a paper or proxy ballot entered by mistake (committee), while voting is open; it
-    moves to the history with the reason, and the household may vote again.
+    """Undo a paper or proxy ballot entered by mistake (committee), while voting is open or,
+    after the close, until the result is published (the stored result is recounted); it moves to
+    the history with the reason, and the household may vote again (on paper after the close).
 
     Outcomes: 204; 404 `ballot_not_found`; 409 `online_ballot` (a resident's own ballot is
-    theirs to change, never the committee's); 409 `voting_not_open`.
+    theirs to change, never the committee's); 409 `voting_not_open`; 409 `result_published`.
     """
     with transaction():
         context = _committee(actor, community_id, consultation_id)
-        _require_voting_open(context.consultation)
+        _require_paper_open(context.consultation)
         ballot = db.session.scalar(
             sa.select(Ballot)
             .where(Ballot.id == ballot_id, Ballot.consultation_id == context.consultation.id)
@@ -385,6 +435,8 @@ def void_paper_ballot(
             raise Conflict("居民在线提交的表决票不能由工作人员作废", code="online_ballot")
         _retire(ballot, choice_of(ballot), actor, "voided", reason)
         db.session.delete(ballot)
+        db.session.flush()
+        _recount_if_closed(context.consultation, utcnow())
         audit.record(
             action="ballot.voided",
             target_type="ballot",
@@ -465,7 +517,38 @@ def _invalid(field: str, message: str):
 def _require_voting_open(consultation: Consultation) -> None:
     # The scheduler may close a little after the deadline; the deadline itself is the rule.
     if consultation.status != "voting" or utcnow() >= consultation.voting_closes_at:
-        raise Conflict("当前不在表决时间内", code="voting_not_open")
+        raise _voting_not_open()
+
+
+def _voting_not_open() -> Conflict:
+    return Conflict("当前不在表决时间内", code="voting_not_open")
+
+
+def _require_paper_open(consultation: Consultation) -> None:
+    """Paper ballots are entered while voting and, after the close, until publication."""
+    if consultation.status == "published":
+        raise Conflict("表决结果已公示，不能再录入或作废书面票", code="result_published")
+    if consultation.status not in ("voting", "closed"):
+        raise _voting_not_open()
+
+
+def _require_paper_counts(consultation: Consultation, received_at: datetime, now: datetime):
+    """A paper form counts when it was received while voting was open."""
+    _require_paper_open(consultation)
+    closes = consultation.closed_at if consultation.status == "closed" else None
+    closes = closes or consultation.voting_closes_at
+    if not consultation.voting_opened_at <= received_at < closes or received_at > now:
+        message = "书面票的收到时间须在表决期间内，且不晚于当前时间"
+        raise InvalidInput(
+            message, code="received_outside_voting", errors={"json": {"received_at": [message]}}
+        )
+
+
+def _recount_if_closed(consultation: Consultation, now: datetime) -> None:
+    """After the close the stored result is what gets published: keep it counting every
+    ballot (the consultation's row is locked, so no two recounts interleave)."""
+    if consultation.status == "closed":
+        consultation.result = results.compute(consultation, final=True, now=now)
 
 
 def _elector(consultation: Consultation, household_id: int) -> ConsultationElector | None:
@@ -488,6 +571,7 @@ def _new_ballot(
     cast_by_id: int,
     proxy_name: str | None = None,
     paper_ref: str | None = None,
+    cast_at: datetime | None = None,
 ) -> tuple[dict, str]:
     """The row of a new ballot, and its receipt code; `elector` is the household's entry on the
     roll (anything with its fields), None for a household not on it."""
@@ -508,7 +592,7 @@ def _new_ballot(
         "cast_by_id": cast_by_id,
         "receipt_hash": digest,
         "revision": 1,
-        "cast_at": utcnow(),
+        "cast_at": cast_at or utcnow(),
     }
     return values, receipt
 
@@ -524,15 +608,27 @@ def _shown(values: dict) -> dict:
     }
 
 
-def _insert(values: dict, marks: list[dict]) -> int:
-    """Store a new ballot; the unique (consultation, voter) constraint refuses a second one."""
+def _insert(values: dict, marks: list[dict], *, status: str = "voting") -> int:
+    """Store a new ballot while the consultation is still in `status` (409 `voting_not_open`
+    otherwise); the unique (consultation, voter) constraint refuses a second one."""
     try:
-        ballot_id = db.session.connection().execute(_INSERT_BALLOT, values).scalar_one()
+        ballot_id = (
+            db.session.connection()
+            .execute(_INSERT_BALLOT, {**values, **_taking(values["consultation_id"], status)})
+            .scalar()
+        )
     except IntegrityError:
         db.session.rollback()
         _refuse_second_ballot(values)
+    if ballot_id is None:
+        raise _voting_not_open()
     _insert_marks(ballot_id, values["consultation_id"], marks)
     return ballot_id
+
+
+def _taking(consultation_id: int, status: str) -> dict:
+    """The parameters of `_STILL_TAKING_BALLOTS`."""
+    return {"taking_consultation_id": consultation_id, "taking_status": status}
 
 
 def _insert_marks(ballot_id: int, consultation_id: int, marks: list[dict]) -> None:
@@ -588,11 +684,13 @@ def choice_record(decision: str | None, marks) -> dict:
 
 
 def _committee(actor: Actor, community_id: int, consultation_id: int) -> Context:
+    # Locked: paper ballots wait for a close in progress, and recounts after it take turns.
     return load(
         actor=actor,
         community_id=community_id,
         consultation_id=consultation_id,
         action="consultation.record_paper_ballot",
+        lock=True,
     )
 
 

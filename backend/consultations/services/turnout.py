@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased, with_expression
 
 from backend.communities.models import Building
 from backend.communities.services.common import community_or_404
@@ -16,6 +17,7 @@ from backend.consultations.services.common import consultation_or_404, load
 from backend.core.auth import Actor
 from backend.core.db import db
 from backend.core.errors import Conflict, NotFound
+from backend.core.pagination import Presented
 
 COUNTED = ("closed", "published")
 
@@ -75,8 +77,11 @@ def get_turnout(*, actor: Actor, community_id: int, consultation_id: int) -> dic
 
 
 def _by_building(consultation_id: int) -> list[dict]:
+    # Households that took part: with one ballot per resident, several may come from one home.
     voted = (
-        sa.select(Ballot.building_id, sa.func.count().label("voted"))
+        sa.select(
+            Ballot.building_id, sa.func.count(sa.distinct(Ballot.household_id)).label("voted")
+        )
         .where(Ballot.consultation_id == consultation_id)
         .group_by(Ballot.building_id)
         .subquery()
@@ -104,9 +109,16 @@ def _by_building(consultation_id: int) -> list[dict]:
 
 def bulletin(
     *, actor: Actor, community_id: int, consultation_id: int, filters: dict
-) -> sa.Select:
-    """The counted ballots of a closed vote, for every member of the community, by receipt hash (in hash order, which says nothing
-    of who voted when). `receipt` looks one up by the code on the voter's receipt.
+) -> Presented:
+    """The counted ballots of a closed vote, for every member of the community, by receipt hash
+    (in hash order, which says nothing of who voted when). `receipt` looks one up by the code
+    on the voter's receipt.
+
+    It holds what a recount needs and no name: the choice of each ballot and, for an owners'
+    decision, the exclusive area it counts and, for an owner of several households, an
+    `owner_group` shared by that owner's ballots (the lowest of their receipt hashes), so that
+    heads are counted as the law counts them. With the result's totals of the roll, anyone
+    can recompute the four ratios.
 
     Outcomes: the entries; 409 `voting_not_closed` before the close; 404 `receipt_not_found`
     for a code that counted nowhere here (changed ballots' old receipts included).
@@ -124,4 +136,33 @@ def bulletin(
         query = query.where(Ballot.receipt_hash == receipt_hash(filters["receipt"]))
         if db.session.scalar(sa.select(query.exists())) is False:
             raise NotFound("该回执未计入本次表决", code="receipt_not_found")
-    return query.order_by(Ballot.receipt_hash)
+    owners = consultation.is_owners_decision
+    if owners:
+        query = query.options(with_expression(Ballot.owner_group, _owner_group()))
+
+    def entry(ballot: Ballot) -> dict:
+        return {
+            "receipt_hash": ballot.receipt_hash,
+            "decision": ballot.decision,
+            "marks": ballot.marks,
+            "area": ballot.area if owners else None,
+            "owner_group": ballot.owner_group if owners else None,
+        }
+
+    return Presented(query.order_by(Ballot.receipt_hash), entry)
+
+
+def _owner_group() -> sa.ColumnElement:
+    """The lowest receipt hash among the ballots of the same owner, for owners holding several
+    households on the roll; None for everyone else (one ballot, one head)."""
+    same = aliased(Ballot)
+    lowest = (
+        sa.select(sa.func.min(same.receipt_hash))
+        .where(
+            same.consultation_id == Ballot.consultation_id,
+            same.shared_owner,
+            same.owner_no == Ballot.owner_no,
+        )
+        .scalar_subquery()
+    )
+    return sa.case((Ballot.shared_owner, lowest), else_=None)
