@@ -72,3 +72,18 @@ def consultation(
     if status in ("closed", "published"):
         row.closed_at = row.voting_closes_at
     return row
+
+
+def between_phases(community_id: int, created_by_id: int, **fields) -> Consultation:
+    """A consultation whose needs phase closed a minute ago and whose voting opens tomorrow: its
+    status stays `collecting` until voting opens."""
+    now = utcnow()
+    return consultation(
+        community_id,
+        created_by_id,
+        needs_opens_at=now - 7 * DAY,
+        needs_closes_at=now - timedelta(minutes=1),
+        voting_opens_at=now + DAY,
+        voting_closes_at=now + 8 * DAY,
+        **fields,
+    )

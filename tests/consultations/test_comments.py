@@ -151,6 +151,14 @@ def test_discussion_is_open_while_collecting_and_voting_only(client, world, auth
         assert_error(post(client, world, closed, auth(world.resident)), 409, "discussion_closed")
 
 
+def test_discussion_goes_on_after_the_needs_phase_closed(client, world, auth, make):
+    waiting = make(lambda: factories.between_phases(world.a, world.committee).id)
+    need = make(lambda: add_need(world, waiting))
+
+    assert_ok(post(client, world, waiting, auth(world.resident)), 201)
+    assert_ok(post(client, world, waiting, auth(world.resident), need_id=need), 201)
+
+
 def test_only_eligible_residents_comment(client, world, auth, make, counts):
     def out_of_scope():
         from backend.accounts.models import User

@@ -155,6 +155,29 @@ def test_needs_are_proposed_only_while_they_are_collected(client, world, auth, m
                      "consultation_not_found")
 
 
+def test_the_needs_phase_closes_on_its_date_though_voting_opens_later(
+    client, world, auth, make, counts, new_resident
+):
+    def setup():
+        consultation = factories.between_phases(world.a, world.committee)
+        need = _need(world, consultation.id, support_count=1)
+        db.session.add(NeedSupport(need_id=need.id, user_id=world.resident))
+        return consultation.id, need.id
+
+    consultation_id, need_id = make(setup)
+    neighbour = new_resident("neighbour")
+    support = needs_url(world, consultation_id, need_id, "support")
+
+    with writes_nothing(counts):
+        assert_error(propose(client, world, consultation_id, auth(world.resident)), 409,
+                     "needs_phase_closed")
+        assert_error(client.post(support, headers=auth(neighbour)), 409, "needs_phase_closed")
+        assert_error(client.delete(support, headers=auth(world.resident)), 409,
+                     "needs_phase_closed")
+    [need] = listed(client, world, consultation_id, auth(world.resident))
+    assert (need["support_count"], need["supported"]) == (1, True)
+
+
 def test_only_eligible_residents_propose(client, world, auth, make, counts):
     def out_of_scope():
         row = factories.consultation(world.a, world.committee, scope="buildings")

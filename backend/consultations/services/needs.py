@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.services.signin import wechat_openid
 from backend.communities.models import Community
-from backend.consultations.models import Need, NeedSupport
+from backend.consultations.models import Consultation, Need, NeedSupport
 from backend.consultations.services.common import (
     Context,
     eligible_memberships,
@@ -27,7 +27,7 @@ from backend.consultations.services.common import (
 )
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
-from backend.core.db import db, transaction
+from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, Forbidden, NotFound
 from backend.core.wechat.content import Scene, Verdict, moderate_text
 from backend.core.wechat.media import media_visible_to, submit_media_check_for
@@ -153,6 +153,19 @@ def _passed(check: MediaCheck | None, actor: Actor) -> bool:
 # -- proposing and supporting
 
 
+def require_needs_phase_open(consultation: Consultation) -> None:
+    """Needs are proposed and supported between the phase's dates, not only while the status
+    says collecting: voting may open well after the needs phase closed, and until it does the
+    status stays `collecting`.
+
+    Outcome: 409 `needs_phase_closed` outside the window.
+    """
+    if consultation.status != "collecting" or not (
+        consultation.needs_opens_at <= utcnow() < consultation.needs_closes_at
+    ):
+        raise Conflict("需求征集阶段未开放或已结束", code="needs_phase_closed")
+
+
 def _proposal_context(actor: Actor, community_id: int, consultation_id: int) -> Context:
     context = load(
         actor=actor,
@@ -161,8 +174,7 @@ def _proposal_context(actor: Actor, community_id: int, consultation_id: int) -> 
         action="consultation.participate",
     )
     require_participant(actor, context)
-    if context.consultation.status != "collecting":
-        raise Conflict("需求征集阶段未开放或已结束", code="needs_phase_closed")
+    require_needs_phase_open(context.consultation)
     return context
 
 
@@ -233,8 +245,7 @@ def _support_context(
     need = need_or_404(context, need_id, actor=actor)
     if need.status != "published":
         raise Conflict("只能支持已公开的需求", code="need_not_published")
-    if context.consultation.status != "collecting":
-        raise Conflict("需求征集阶段未开放或已结束", code="needs_phase_closed")
+    require_needs_phase_open(context.consultation)
     return context, need
 
 
