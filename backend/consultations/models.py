@@ -104,6 +104,10 @@ class Consultation(Base, Timestamped):
     closed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+    # What keeps the scheduler from moving it on (an error code such as
+    # `household_area_missing`) and since when: the committee hears of each problem once.
+    stalled_code: Mapped[str | None] = mapped_column(sa.String(40))
+    stalled_at: Mapped[datetime | None]
     # The roll when voting opened: households, owners by head, their exclusive area; and for
     # per-resident ballots the verified residents in scope. Denominators of turnout and the law.
     roll_households: Mapped[int | None]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from backend.communities.models import Unit
 from backend.core.db import db
+from backend.core.notifications.models import Notification
 from tests import factories
 
 API = "/api/v1"
@@ -28,3 +31,11 @@ def owner(unit_id: int, room: str, area: str, owner_ref: str | None = None, *,
     factories.grant(person, "resident", community_id=community_id or unit.community_id,
                     household_id=home.id, relation=relation)
     return person.id, home.id
+
+
+def notices_of(app, kind: str) -> list[int]:
+    """The users told `kind` (one entry per notice), in user order."""
+    with app.app_context():
+        return list(db.session.scalars(
+            sa.select(Notification.user_id).where(Notification.kind == kind)
+            .order_by(Notification.user_id)))

@@ -10,10 +10,9 @@ import sqlalchemy as sa
 from backend.consultations.models import Consultation
 from backend.consultations.services.lifecycle import advance_due
 from backend.core.db import db, utcnow
-from backend.core.notifications.models import Notification
 from tests.communities.helpers import assert_error, assert_ok, writes_nothing
 from tests.consultations import factories as cf
-from tests.consultations.helpers import curl
+from tests.consultations.helpers import curl, notices_of
 
 
 def iso(moment) -> str:
@@ -32,13 +31,6 @@ def design(**fields) -> dict:
     }
     body.update(fields)
     return body
-
-
-def notices_of(app, kind: str) -> list[int]:
-    with app.app_context():
-        return list(db.session.scalars(
-            sa.select(Notification.user_id).where(Notification.kind == kind)
-            .order_by(Notification.user_id)))
 
 
 def status_of(app, consultation_id: int) -> str:
@@ -275,3 +267,67 @@ def test_a_consultation_that_cannot_open_does_not_stop_the_others(app, world, ma
     with app.app_context():
         assert advance_due(now)["opened"] == 1
     assert (status_of(app, stuck), status_of(app, fine)) == ("scheduled", "voting")
+
+
+def test_the_committee_hears_once_why_the_scheduler_cannot_open_a_vote_until_it_opens(
+    client, app, world, committee, make
+):
+    now = utcnow()
+
+    def setup():
+        from backend.communities.models import Unit
+        from tests import factories
+
+        unknown = factories.household(db.session.get(Unit, world.unit), "103", area=None)
+        stuck = cf.consultation(world.a, world.committee, status="scheduled",
+                                method="owners_decision", with_needs_phase=False,
+                                voting_opens_at=now - timedelta(minutes=1))
+        return stuck.id, unknown.id
+
+    stuck, unknown = make(setup)
+    with app.app_context():
+        for minute in range(2):
+            assert advance_due(now + timedelta(minutes=minute))["opened"] == 0
+    assert notices_of(app, "consultation_stalled") == [world.committee]
+    assert stalled_entries(app) == [
+        {"status": "scheduled", "problem": "household_area_missing", "step": "opened"}]
+    shown = assert_ok(client.get(curl(world.a, stuck), headers=committee))
+    assert (shown["status"], shown["stalled_code"]) == ("scheduled", "household_area_missing")
+
+    household = f"/api/v1/communities/{world.a}/households/{unknown}"
+    assert_ok(client.patch(household, headers=committee, json={"exclusive_area": "75.00"}))
+    with app.app_context():
+        assert advance_due(now + timedelta(minutes=2))["opened"] == 1
+    shown = assert_ok(client.get(curl(world.a, stuck), headers=committee))
+    assert (shown["status"], shown["stalled_code"], shown["stalled_at"]) == ("voting", None, None)
+    assert notices_of(app, "consultation_stalled") == [world.committee]
+
+
+def test_an_edit_clears_the_mark_and_a_problem_met_again_is_reported_again(
+    client, app, world, committee, make
+):
+    now = utcnow()
+    collecting = make(lambda: cf.consultation(
+        world.a, world.committee, needs_closes_at=now - timedelta(hours=2),
+        voting_opens_at=now - timedelta(hours=2), voting_closes_at=now - timedelta(hours=1)).id)
+    with app.app_context():
+        advance_due(now)
+    assert stalled_entries(app) == [
+        {"status": "collecting", "problem": "closes_in_past", "step": "voting_opened"}]
+
+    edited = assert_ok(client.patch(curl(world.a, collecting), headers=committee,
+                                    json={"title": "外墙改造（延后表决）"}))
+    assert edited["stalled_code"] is None
+    with app.app_context():
+        advance_due(now)
+    assert notices_of(app, "consultation_stalled") == [world.committee, world.committee]
+
+
+def stalled_entries(app) -> list[dict]:
+    from backend.core.audit.models import AuditEntry
+
+    with app.app_context():
+        return [entry.details for entry in db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action == "consultation.stalled")
+            .order_by(AuditEntry.id))]
+

@@ -386,6 +386,19 @@ def revoke_staff_role(*, actor: Actor, community_id: int, membership_id: int) ->
         return membership
 
 
+def committee_user_ids(community_id: int) -> list[int]:
+    """The verified committee members of a community: whom the domains tell of what needs them."""
+    return list(
+        db.session.scalars(
+            sa.select(Membership.user_id).where(
+                Membership.community_id == community_id,
+                Membership.role == Role.COMMITTEE,
+                Membership.status == "verified",
+            )
+        )
+    )
+
+
 def lock_committees(community_ids: list[int]) -> None:
     """Lock the committee rows of these communities (PostgreSQL; in id order, so two removals at
     once queue instead of deadlocking). The second then counts the first one gone."""

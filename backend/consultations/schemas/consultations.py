@@ -114,6 +114,14 @@ class ConsultationSchema(ma.Schema):
     voting_opened_at = ma.fields.DateTime(allow_none=True)
     closed_at = ma.fields.DateTime(allow_none=True)
     published_at = ma.fields.DateTime(allow_none=True)
+    stalled_code = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "系统未能按时推进的原因（错误代码，如 household_area_missing），"
+            "处理后自动清除",
+        },
+    )
+    stalled_at = ma.fields.DateTime(allow_none=True)
     options = ma.fields.List(ma.fields.Nested(OptionSchema))
     created_at = ma.fields.DateTime()
 

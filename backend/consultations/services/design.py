@@ -145,8 +145,10 @@ def update_consultation(
     collected, everything but the method and the needs phase's start (options may now take up
     collected needs).
 
-    Outcomes: the consultation; 409 `consultation_locked` once voting opened; 409
-    `consultation_field_fixed` for a fixed field; 422 for a design that does not hold together.
+    Outcomes: the consultation, any problem the scheduler reported (`stalled_code`) forgotten,
+    to be reported again if its next try meets it; 409 `consultation_locked` once voting opened;
+    409 `consultation_field_fixed` for a fixed field; 422 for a design that does not hold
+    together.
     """
     with transaction():
         context = managed(actor, community_id, consultation_id)
@@ -162,6 +164,7 @@ def update_consultation(
                     errors={"json": {name: ["征集开始后不可修改"] for name in fixed}},
                 )
         _apply_design(consultation, context.community, changes)
+        clear_stall(consultation)
         if consultation.status == "scheduled" and first_start(consultation) <= utcnow():
             raise InvalidInput(
                 "计划开始时间已过，请改为以后的时间或直接开始",
@@ -298,6 +301,13 @@ def first_start_field(consultation: Consultation) -> str:
     return "needs_opens_at" if consultation.needs_opens_at else "voting_opens_at"
 
 
+
+
+def clear_stall(consultation: Consultation) -> None:
+    """Forget what kept the scheduler from moving it on, once it moved or the committee acted on
+    it: a problem the scheduler meets again is then reported again."""
+    consultation.stalled_code = None
+    consultation.stalled_at = None
 
 
 def managed(actor: Actor, community_id: int, consultation_id: int, *, lock: bool = False):

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from backend.accounts.services.memberships import committee_user_ids
 from backend.communities.models import Community
 from backend.consultations.models import (
     RUNNING,
@@ -26,6 +27,7 @@ from backend.consultations.services.common import (
 )
 from backend.consultations.services.design import (
     check_design,
+    clear_stall,
     first_start,
     first_start_field,
     managed,
@@ -34,7 +36,7 @@ from backend.consultations.services.electorate import check_areas_known, snapsho
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
-from backend.core.errors import Conflict, InvalidInput
+from backend.core.errors import Conflict, DomainError, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,8 @@ def open_consultation(*, actor: Actor, community_id: int, consultation_id: int):
     """Open the next phase now (committee): a draft or scheduled consultation starts collecting
     needs (or voting, when it has no needs phase); one collecting needs starts voting.
 
-    Outcomes: the consultation in its new phase, residents in scope notified; 409
+    Outcomes: the consultation in its new phase, residents in scope notified, any problem the
+    scheduler reported (`stalled_code`) cleared; 409
     `consultation_not_openable` in any other state; 409 `closes_in_past` when the phase would
     already be over; 409 `household_area_missing` / `electorate_empty` when the roll cannot be
     drawn up (owners' decisions need every exclusive area).
@@ -118,6 +121,7 @@ def extend_consultation(
             if closes_at - now > REMIND_BEFORE:
                 consultation.reminded_at = None  # the reminder belongs to the new deadline
         consultation.status_reason = reason
+        clear_stall(consultation)
         notices.tell(
             eligible_user_ids(consultation),
             consultation=consultation,
@@ -158,6 +162,7 @@ def cancel_consultation(*, actor: Actor, community_id: int, consultation_id: int
         was_public = consultation.status != "scheduled"
         consultation.status = "cancelled"
         consultation.status_reason = reason
+        clear_stall(consultation)
         if was_public:
             notices.tell(
                 eligible_user_ids(consultation),
@@ -205,7 +210,9 @@ def advance_due(now: datetime | None = None) -> dict[str, int]:
     needs phase, close votes at their deadline, remind those who have not voted 24 hours before.
 
     Each consultation moves in a transaction of its own: one that cannot move (an exclusive area
-    missing from the register) is logged and left for the committee, the others go on.
+    missing from the register) is left for the committee, the others go on. Its committee is told
+    why, once per problem (`consultation_stalled`, audit `consultation.stalled`), and it is tried
+    again every run: it moves on by itself once the problem is fixed.
     """
     now = now or utcnow()
     due = {
@@ -234,6 +241,7 @@ def advance_due(now: datetime | None = None) -> dict[str, int]:
                     done[outcome] += 1
             except (Conflict, InvalidInput) as exc:
                 log.warning("consultation %s cannot be %s: %s", consultation_id, outcome, exc.code)
+                _report_stall(consultation_id, outcome, exc, now)
     return done
 
 
@@ -259,6 +267,38 @@ def _advance_one(consultation_id: int, outcome: str, now: datetime) -> bool:
         return True
 
 
+def _report_stall(consultation_id: int, outcome: str, problem: DomainError, now: datetime):
+    """Mark the consultation with what keeps it from moving on and tell its committee, unless
+    this very problem was reported already. Its own transaction: the failed step rolled back."""
+    with transaction():
+        consultation = db.session.scalar(
+            sa.select(Consultation).where(Consultation.id == consultation_id).with_for_update()
+        )
+        if consultation.status not in RUNNING or consultation.stalled_code == problem.code:
+            return
+        consultation.stalled_code = problem.code
+        consultation.stalled_at = now
+        community = db.session.get(Community, consultation.community_id)
+        needs_next = consultation.status == "scheduled" and consultation.needs_opens_at
+        phase = "需求征集" if needs_next else "表决"
+        notices.tell(
+            committee_user_ids(community.id),
+            consultation=consultation,
+            community=community,
+            kind="consultation_stalled",
+            title=f"未能按时开始{phase}：{consultation.title}",
+            body=f"{problem.message}。处理后系统会自动开始，也可以手动开始。",
+            note=f"未能按时开始{phase}",
+        )
+        _record(
+            Context(community, consultation, frozenset()),
+            "consultation.stalled",
+            None,
+            problem=problem.code,
+            step=outcome,
+        )
+
+
 # ---------------------------------------------------------------- the steps themselves
 
 
@@ -274,6 +314,7 @@ def _open_next_phase(context: Context, actor: Actor | None, now: datetime) -> No
         _open_voting(context, actor, now)
     else:
         raise Conflict("当前状态不能开始下一阶段", code="consultation_not_openable")
+    clear_stall(consultation)
 
 
 def _open_needs_phase(context: Context, actor: Actor | None, now: datetime) -> None:

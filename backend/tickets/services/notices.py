@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend.accounts.models import Membership
+from backend.accounts.services.memberships import committee_user_ids
 from backend.communities.models import Community, Region
 from backend.core.auth import Role
 from backend.core.db import db
@@ -60,18 +61,6 @@ def handler_staff(ticket: Ticket) -> list[int]:
     )
 
 
-def committee(community_id: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            sa.select(Membership.user_id).where(
-                Membership.community_id == community_id,
-                Membership.role == Role.COMMITTEE,
-                Membership.status == "verified",
-            )
-        )
-    )
-
-
 def street_officials(community: Community) -> list[int]:
     """Street admins of the community's street or any region above it."""
     return list(
@@ -92,7 +81,7 @@ def tell_handler(ticket: Ticket, kind: str, title: str, body: str) -> None:
 
 
 def tell_committee(ticket: Ticket, kind: str, title: str, body: str) -> None:
-    _tell(committee(ticket.community_id), ticket, kind, title, body)
+    _tell(committee_user_ids(ticket.community_id), ticket, kind, title, body)
 
 
 def tell_street(ticket: Ticket, community: Community, kind: str, title: str, body: str) -> None:
