@@ -331,3 +331,36 @@ def stalled_entries(app) -> list[dict]:
             sa.select(AuditEntry).where(AuditEntry.action == "consultation.stalled")
             .order_by(AuditEntry.id))]
 
+
+# ---------------------------------------------------------------- the 24 h reminder
+
+
+def test_a_vote_opened_less_than_a_day_before_its_close_gets_no_reminder(app, world, make):
+    now = utcnow()
+    short = make(lambda: cf.consultation(
+        world.a, world.committee, status="scheduled", with_needs_phase=False,
+        voting_opens_at=now - timedelta(minutes=1), voting_closes_at=now + timedelta(hours=10)).id)
+    with app.app_context():
+        assert advance_due(now) == {"opened": 1, "voting_opened": 0, "closed": 0, "reminded": 0}
+        assert advance_due(now + timedelta(hours=9))["reminded"] == 0
+        assert db.session.get(Consultation, short).reminded_at is None
+    assert notices_of(app, "consultation_opened") == [world.resident]
+    assert notices_of(app, "consultation_reminder") == []
+
+
+def test_a_short_vote_extended_past_a_day_is_reminded_a_day_before_its_new_close(
+    client, app, world, committee, make
+):
+    now = utcnow()
+    short = make(lambda: cf.consultation(
+        world.a, world.committee, status="voting", with_needs_phase=False,
+        voting_opens_at=now - timedelta(hours=1), voting_closes_at=now + timedelta(hours=10)).id)
+    with app.app_context():
+        assert advance_due(now)["reminded"] == 0
+    new_close = now + timedelta(hours=40)
+    assert_ok(client.post(curl(world.a, short, "extend"), headers=committee,
+                          json={"closes_at": iso(new_close), "reason": "业主在外地"}))
+    with app.app_context():
+        assert advance_due(new_close - timedelta(hours=25))["reminded"] == 0
+        assert advance_due(new_close - timedelta(hours=23))["reminded"] == 1
+    assert notices_of(app, "consultation_reminder") == [world.resident]

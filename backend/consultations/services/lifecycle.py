@@ -263,6 +263,10 @@ def _advance_one(consultation_id: int, outcome: str, now: datetime) -> bool:
         else:
             if consultation.status != "voting" or consultation.reminded_at is not None:
                 return False
+            if consultation.voting_opened_at > consultation.voting_closes_at - REMIND_BEFORE:
+                # The opening notice, sent less than a day before the close, is the reminder.
+                # reminded_at stays empty: a deadline extended later gets its own reminder.
+                return False
             _remind(context, now)
         return True
 
