@@ -1,13 +1,15 @@
-"""Small helpers of the consultation tests: URLs, and the people and homes of a vote."""
+"""Small helpers of the consultation tests: URLs, the people and homes of a vote, ballots."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from backend.communities.models import Unit
+from backend.consultations.models import Ballot, Consultation
 from backend.core.db import db
 from backend.core.notifications.models import Notification
 from tests import factories
+from tests.communities.helpers import assert_ok
 
 API = "/api/v1"
 
@@ -39,3 +41,34 @@ def notices_of(app, kind: str) -> list[int]:
         return list(db.session.scalars(
             sa.select(Notification.user_id).where(Notification.kind == kind)
             .order_by(Notification.user_id)))
+
+
+# ---------------------------------------------------------------- ballots
+
+
+def options_of(app, consultation_id: int) -> list[int]:
+    with app.app_context():
+        return [o.id for o in db.session.get(Consultation, consultation_id).options]
+
+
+def counted(app, consultation_id: int) -> list[Ballot]:
+    with app.app_context():
+        return list(db.session.scalars(
+            sa.select(Ballot).where(Ballot.consultation_id == consultation_id)))
+
+
+def vote(client, headers, community_id, consultation_id, **choice):
+    return client.post(curl(community_id, consultation_id, "ballots"), headers=headers,
+                       json=choice)
+
+
+def paper(client, headers, community_id, consultation_id, household_id, **fields):
+    body = {"household_id": household_id, "channel": "paper", "paper_ref": "扫描件-001"}
+    body.update(fields)
+    return client.post(curl(community_id, consultation_id, "paper-ballots"), headers=headers,
+                       json=body)
+
+
+def close(client, committee, community_id, consultation_id):
+    return assert_ok(client.post(curl(community_id, consultation_id, "close"), headers=committee,
+                                 json={"reason": "测试截止"}))

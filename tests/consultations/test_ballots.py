@@ -9,41 +9,12 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from backend.consultations.models import Ballot, BallotHistory, Consultation
+from backend.consultations.models import BallotHistory, Consultation
 from backend.consultations.services.ballots import receipt_hash
 from backend.core.db import db
 from tests.communities.helpers import assert_error, assert_ok, pagination, writes_nothing
 from tests.consultations import factories as cf
-from tests.consultations.helpers import curl, owner
-
-
-def options_of(app, consultation_id: int) -> list[int]:
-    with app.app_context():
-        return [o.id for o in db.session.get(Consultation, consultation_id).options]
-
-
-def counted(app, consultation_id: int) -> list[Ballot]:
-    with app.app_context():
-        return list(db.session.scalars(
-            sa.select(Ballot).where(Ballot.consultation_id == consultation_id)))
-
-
-def vote(client, headers, community_id, consultation_id, **choice):
-    return client.post(curl(community_id, consultation_id, "ballots"), headers=headers,
-                       json=choice)
-
-
-def paper(client, headers, community_id, consultation_id, household_id, **fields):
-    body = {"household_id": household_id, "channel": "paper", "paper_ref": "扫描件-001"}
-    body.update(fields)
-    return client.post(curl(community_id, consultation_id, "paper-ballots"), headers=headers,
-                       json=body)
-
-
-def close(client, committee, community_id, consultation_id):
-    return assert_ok(client.post(curl(community_id, consultation_id, "close"), headers=committee,
-                                 json={"reason": "测试截止"}))
-
+from tests.consultations.helpers import close, counted, curl, options_of, owner, paper, vote
 
 # ---------------------------------------------------------------- casting
 

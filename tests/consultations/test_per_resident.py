@@ -12,8 +12,7 @@ from backend.core.db import db
 from tests import factories
 from tests.communities.helpers import assert_error, assert_ok, writes_nothing
 from tests.consultations import factories as cf
-from tests.consultations.helpers import curl, notices_of, owner
-from tests.consultations.test_ballots import close, options_of, paper, vote
+from tests.consultations.helpers import close, curl, notices_of, options_of, owner, paper, vote
 
 
 def per_resident_vote(make, world) -> tuple[int, int, int]:

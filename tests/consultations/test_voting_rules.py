@@ -12,8 +12,7 @@ from backend.demo import DEVELOPER_REF
 from tests import factories
 from tests.communities.helpers import assert_error, assert_ok, writes_nothing
 from tests.consultations import factories as cf
-from tests.consultations.helpers import curl, owner
-from tests.consultations.test_ballots import close, counted, options_of, paper, vote
+from tests.consultations.helpers import close, counted, curl, options_of, owner, paper, vote
 
 D = Decimal
 

@@ -130,16 +130,55 @@ class ConsultationSchema(ma.Schema):
 
 
 class RatioSchema(ma.Schema):
-    key = ma.fields.String()
+    key = ma.fields.String(metadata={"description": "participation_area, participation_heads, "
+                                     "approval_area or approval_heads"})
     label = ma.fields.String()
     numerator = ma.fields.Raw(metadata={"description": "面积为字符串（两位小数），人数为整数"})
     denominator = ma.fields.Raw()
     unit = ma.fields.String()
     threshold = ma.fields.String(metadata={"example": "2/3"})
-    comparator = ma.fields.String(metadata={"example": "≥"})
+    comparator = ma.fields.String(metadata={"example": "≥", "description": "法律要求：≥（以上）或 >（过半数）"})
+    relation = ma.fields.String(metadata={"example": ">", "description": "精确比值与门槛的实际关系：<、= 或 >"})
     met = ma.fields.Boolean()
     percent = ma.fields.String(metadata={"example": "68.58"})
     text = ma.fields.String()
+
+
+class OwnersTotalsSchema(ma.Schema):
+    """The roll and the ballots of an owners' decision, in area (m², strings) and heads."""
+
+    total_area = ma.fields.String()
+    total_heads = ma.fields.Integer()
+    participating_area = ma.fields.String()
+    participating_heads = ma.fields.Integer()
+    area = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    heads = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+
+
+class DecisionSchema(ma.Schema):
+    """An owners' decision under Civil Code art. 278: passed or not, and why."""
+
+    matter = ma.fields.Integer()
+    matter_title = ma.fields.String()
+    rule = ma.fields.String(metadata={"description": "special（双四分之三以上）或 ordinary（双过半数）"})
+    rule_label = ma.fields.String()
+    passed = ma.fields.Boolean()
+    ratios = ma.fields.List(ma.fields.Nested(RatioSchema))
+    reasons = ma.fields.List(ma.fields.String())
+    split_heads = ma.fields.Integer(
+        metadata={"description": "名下各户意见不一致的业主人数：参与表决，不计入任何意见"}
+    )
+    totals = ma.fields.Nested(OwnersTotalsSchema)
+
+
+class StandingSchema(ma.Schema):
+    option_id = ma.fields.Integer()
+    label = ma.fields.String()
+    votes = ma.fields.Integer()
+    score = ma.fields.Integer(metadata={"description": "票数、博尔达得分或所得积分"})
+    first_preferences = ma.fields.Integer()
+    place = ma.fields.Integer()
+    share = ma.fields.String(metadata={"example": "41.67"})
 
 
 class ResultSchema(ma.Schema):
@@ -151,8 +190,8 @@ class ResultSchema(ma.Schema):
     computed_at = ma.fields.String(metadata={"format": "date-time"})
     ballots = ma.fields.Integer()
     eligible = ma.fields.Integer(metadata={"description": "名册上的户数（或每人一票时的居民数）"})
-    decision = ma.fields.Dict(allow_none=True)
-    standings = ma.fields.List(ma.fields.Dict(), allow_none=True)
+    decision = ma.fields.Nested(DecisionSchema, allow_none=True)
+    standings = ma.fields.List(ma.fields.Nested(StandingSchema), allow_none=True)
     winners = ma.fields.List(ma.fields.Integer(), allow_none=True)
     ties = ma.fields.List(ma.fields.String(), allow_none=True)
 
