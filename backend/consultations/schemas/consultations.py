@@ -130,15 +130,23 @@ class ConsultationSchema(ma.Schema):
 
 
 class RatioSchema(ma.Schema):
-    key = ma.fields.String(metadata={"description": "participation_area, participation_heads, "
-                                     "approval_area or approval_heads"})
+    key = ma.fields.String(
+        metadata={
+            "description": "participation_area, participation_heads, approval_area or "
+            "approval_heads"
+        }
+    )
     label = ma.fields.String()
     numerator = ma.fields.Raw(metadata={"description": "面积为字符串（两位小数），人数为整数"})
     denominator = ma.fields.Raw()
     unit = ma.fields.String()
     threshold = ma.fields.String(metadata={"example": "2/3"})
-    comparator = ma.fields.String(metadata={"example": "≥", "description": "法律要求：≥（以上）或 >（过半数）"})
-    relation = ma.fields.String(metadata={"example": ">", "description": "精确比值与门槛的实际关系：<、= 或 >"})
+    comparator = ma.fields.String(
+        metadata={"example": "≥", "description": "法律要求：≥（以上）或 >（过半数）"}
+    )
+    relation = ma.fields.String(
+        metadata={"example": ">", "description": "精确比值与门槛的实际关系：<、= 或 >"}
+    )
     met = ma.fields.Boolean()
     percent = ma.fields.String(metadata={"example": "68.58"})
     text = ma.fields.String()
@@ -160,7 +168,9 @@ class DecisionSchema(ma.Schema):
 
     matter = ma.fields.Integer()
     matter_title = ma.fields.String()
-    rule = ma.fields.String(metadata={"description": "special（双四分之三以上）或 ordinary（双过半数）"})
+    rule = ma.fields.String(
+        metadata={"description": "special（双四分之三以上）或 ordinary（双过半数）"}
+    )
     rule_label = ma.fields.String()
     passed = ma.fields.Boolean()
     ratios = ma.fields.List(ma.fields.Nested(RatioSchema))

@@ -535,8 +535,10 @@ def _require_paper_open(consultation: Consultation) -> None:
 def _require_paper_counts(consultation: Consultation, received_at: datetime, now: datetime):
     """A paper form counts when it was received while voting was open."""
     _require_paper_open(consultation)
-    closes = consultation.closed_at if consultation.status == "closed" else None
-    closes = closes or consultation.voting_closes_at
+    # Closed early, voting ended at the close, not at the planned deadline.
+    closes = (
+        consultation.closed_at if consultation.status == "closed" else consultation.voting_closes_at
+    )
     if not consultation.voting_opened_at <= received_at < closes or received_at > now:
         message = "书面票的收到时间须在表决期间内，且不晚于当前时间"
         raise InvalidInput(
