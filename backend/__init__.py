@@ -17,12 +17,7 @@ from backend.core import logging as logging_setup
 from backend.core.errors import register_error_handlers
 from backend.core.schemas import Area
 from backend.extensions import api, db, jwt
-
-# Platform services, then the domains, in dependency order. Each package exposes `blueprints()`
-# and may expose `root_blueprints()` (mounted outside /api/v1) and `init_app(app)`; its models
-# are listed in backend/models.py.
-PACKAGES = ("core.wechat", "core.notifications", "core.audit", "core.storage", "communities",
-            "accounts", "consultations", "tickets", "scoring")
+from backend.packages import PACKAGES
 
 
 class DatabaseId(IntegerConverter):

@@ -85,3 +85,30 @@ def init_app(app: Flask) -> None:
 
     for group in (db_cli, demo_cli, users_cli, audit_cli, scoring_cli):
         app.cli.add_command(group)
+
+
+def run_scheduler() -> int:
+    """`scripts/scheduler`: run the jobs of every domain until SIGTERM or Ctrl-C."""
+    import logging
+    import signal
+    import threading
+
+    from backend import create_app
+    from backend.core.scheduler import Scheduler, collect_jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # APScheduler announces every run; our own lines say what matters.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    log = logging.getLogger("backend.core.scheduler")
+    app = create_app()
+    scheduler = Scheduler(app, collect_jobs())
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    log.info("scheduler %s started: %s", scheduler.holder,
+             ", ".join(job.name for job in scheduler.jobs))
+    scheduler.start()
+    stop.wait()
+    scheduler.stop()
+    log.info("scheduler %s stopped", scheduler.holder)
+    return 0

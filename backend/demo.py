@@ -13,24 +13,23 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask import current_app
 
-from backend.accounts.models import Membership, User, WechatIdentity
-from backend.accounts.services.memberships import membership_scope
-from backend.accounts.services.signin import hash_password
+from backend.accounts.models import Membership, User, membership_scope
+from backend.accounts.services.passwords import hash_password
 from backend.communities.models import (
     Building,
-    Community,
     Facility,
     Grid,
     GridWorker,
     Household,
     Organisation,
-    Region,
     ServiceArea,
     Unit,
     grid_buildings,
 )
 from backend.core.auth import Role
 from backend.core.db import transaction, utcnow
+from backend.core.tenancy.models import Community, Region
+from backend.core.wechat.models import WechatIdentity
 
 DEMO_PASSWORD = "gongzhi-demo"
 STREET_CODE = "DEMO-STREET"

@@ -8,6 +8,7 @@ from backend.core.audit import models as audit_models
 from backend.core.db import Base
 from backend.core.notifications import models as notifications_models
 from backend.core.storage import models as storage_models
+from backend.core.tenancy import models as tenancy_models
 from backend.core.wechat import models as wechat_models
 from backend.scoring import models as scoring_models
 from backend.tickets import models as tickets_models
@@ -26,5 +27,6 @@ __all__ = [
     "scoring_models",
     "tickets_models",
     "storage_models",
+    "tenancy_models",
     "wechat_models",
 ]

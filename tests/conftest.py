@@ -153,7 +153,7 @@ def give_openid(app):
     unless it holds REVIEW or RISKY); without an openid every text waits for review."""
 
     def run(user_id: int, openid: str | None = None) -> str:
-        from backend.accounts.models import WechatIdentity
+        from backend.core.wechat.models import WechatIdentity
 
         openid = openid or f"oid-{user_id}"
         with app.app_context():

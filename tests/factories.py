@@ -9,22 +9,20 @@ from decimal import Decimal
 
 from flask_jwt_extended import create_access_token
 
-from backend.accounts.models import Membership, User
-from backend.accounts.services.memberships import membership_scope
-from backend.accounts.services.signin import hash_password
+from backend.accounts.models import Membership, User, membership_scope
+from backend.accounts.services.passwords import hash_password
 from backend.communities.models import (
     Building,
-    Community,
     Facility,
     Grid,
     GridWorker,
     Household,
     Organisation,
-    Region,
     ServiceArea,
     Unit,
 )
 from backend.core.db import db, utcnow
+from backend.core.tenancy.models import Community, Region
 from backend.tickets.categories import ensure_categories
 
 PASSWORD = "correct-horse-battery"

@@ -8,12 +8,13 @@ def blueprints():
 
 
 def init_app(app):
-    from backend.accounts.services import load_actor, token_revoked
-    from backend.core.auth import install_actor_loader, install_token_errors
+    from backend.accounts.services import load_actor, role_holders, token_revoked
+    from backend.core.auth import install_actor_loader, install_role_holders, install_token_errors
     from backend.extensions import jwt
 
     install_token_errors(jwt)
     install_actor_loader(jwt, load_actor)
+    install_role_holders(app, role_holders)
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header, payload):

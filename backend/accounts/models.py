@@ -49,20 +49,6 @@ class User(Base, Timestamped):
     )
 
 
-class WechatIdentity(Base, Timestamped):
-    """The WeChat account behind a user. The session key stays here, encrypted."""
-
-    __tablename__ = "wechat_identities"
-    __table_args__ = (sa.UniqueConstraint("appid", "openid"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    appid: Mapped[str] = mapped_column(sa.String(64))
-    openid: Mapped[str] = mapped_column(sa.String(128))
-    unionid: Mapped[str | None] = mapped_column(sa.String(128), index=True)
-    session_key: Mapped[str | None] = mapped_column(EncryptedText)
-
-
 class Membership(Base, Timestamped):
     """A role a user holds in a community, a region (street_admin) or an organisation.
 
@@ -144,3 +130,22 @@ class Consent(Base):
     version: Mapped[str] = mapped_column(sa.String(32))
     granted_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+
+
+def membership_scope(
+    *,
+    community_id: int | None = None,
+    household_id: int | None = None,
+    region_id: int | None = None,
+    organisation_id: int | None = None,
+) -> str:
+    """The one string that names where a role is held (see Membership.scope_key)."""
+    if household_id is not None:
+        return f"household:{household_id}"
+    if community_id is not None:
+        return f"community:{community_id}"
+    if region_id is not None:
+        return f"region:{region_id}"
+    if organisation_id is not None:
+        return f"organisation:{organisation_id}"
+    raise ValueError("a membership needs a scope")

@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from backend.accounts.models import Membership, User
-from backend.communities.models import Community, Household
+from backend.communities.models import Household
 from backend.core.auth import Actor
 from backend.core.db import db
 from backend.core.masking import mask_phone
+from backend.core.tenancy.models import Community
 
 
 @dataclass

@@ -1,5 +1,4 @@
-"""What the community register measures for scoring: households, verified residents, property
-service coverage, the buildings' gross floor area, and the facility register by kind.
+"""What the community register measures for scoring: households, property service coverage, the buildings' gross floor area, and the facility register by kind.
 
 All of these are a state, not a flow: they are counted on the register as it stands when the
 measurement runs, whatever the period (the committee keeps one register, not its history). Each
@@ -13,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
-from backend.accounts.models import Membership
 from backend.communities.models import (
     FACILITY_KINDS,
     Building,
@@ -23,34 +21,23 @@ from backend.communities.models import (
     ServiceArea,
     service_area_buildings,
 )
-from backend.core.auth import Role
 from backend.core.db import db
 from backend.core.metrics import (
+    Communities,
     Evidence,
     EvidenceByCommunity,
     Metric,
     Period,
     Value,
+    evidence_by_community,
     first_per_community,
+    values_by_community,
 )
 
 CENT = Decimal("0.01")
 ZERO_AREA = Decimal("0.00")
 # Every kind of the register but the catch-all: a standard item names a kind it asks for.
 MEASURED_FACILITY_KINDS = {kind: label for kind, label in FACILITY_KINDS.items() if kind != "other"}
-
-
-def _by_community(community_ids: Sequence[int], default: Value, rows) -> dict[int, Value]:
-    values: dict[int, Value] = dict.fromkeys(community_ids, default)
-    values.update((community_id, value) for community_id, value in rows)
-    return values
-
-
-def _evidence_by_community(community_ids: Sequence[int], rows) -> EvidenceByCommunity:
-    found: EvidenceByCommunity = {community_id: [] for community_id in community_ids}
-    for community_id, evidence in rows:
-        found[community_id].append(evidence)
-    return found
 
 
 def _area_words(area: Decimal | None) -> str:
@@ -60,26 +47,13 @@ def _area_words(area: Decimal | None) -> str:
 # ---------------------------------------------------------------- households and residents
 
 
-def households(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def households(community_ids: Communities, period: Period) -> dict[int, Value]:
     rows = db.session.execute(
         sa.select(Household.community_id, sa.func.count(Household.id))
         .where(Household.community_id.in_(community_ids))
         .group_by(Household.community_id)
     )
-    return _by_community(community_ids, 0, rows)
-
-
-def verified_residents(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
-    rows = db.session.execute(
-        sa.select(Membership.community_id, sa.func.count(sa.distinct(Membership.user_id)))
-        .where(
-            Membership.community_id.in_(community_ids),
-            Membership.role == Role.RESIDENT,
-            Membership.status == "verified",
-        )
-        .group_by(Membership.community_id)
-    )
-    return _by_community(community_ids, 0, rows)
+    return values_by_community(community_ids, 0, rows)
 
 
 # ---------------------------------------------------------------- property service coverage
@@ -111,7 +85,7 @@ def _served_buildings(community_ids: Sequence[int]) -> sa.Select:
     return sa.union(whole, named)
 
 
-def property_service_coverage(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def property_service_coverage(community_ids: Communities, period: Period) -> dict[int, Value]:
     # One household is served once, however many companies serve its building: the test is
     # whether its building is among the served ones, not a join per company.
     served = Household.building_id.in_(_served_buildings(community_ids))
@@ -124,7 +98,7 @@ def property_service_coverage(community_ids: Sequence[int], period: Period) -> d
         .where(Household.community_id.in_(community_ids))
         .group_by(Household.community_id)
     )
-    return _by_community(
+    return values_by_community(
         community_ids,
         None,
         (
@@ -137,7 +111,7 @@ def property_service_coverage(community_ids: Sequence[int], period: Period) -> d
     )
 
 
-def property_service_evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+def property_service_evidence(community_ids: Communities, period: Period) -> EvidenceByCommunity:
     listed = (
         sa.select(sa.func.count())
         .select_from(service_area_buildings)
@@ -149,7 +123,7 @@ def property_service_evidence(community_ids: Sequence[int], period: Period) -> E
         community_ids,
     )
     rows = db.session.execute(first_per_community(query, [Organisation.name, Organisation.id]))
-    return _evidence_by_community(
+    return evidence_by_community(
         community_ids,
         (
             (
@@ -168,7 +142,7 @@ def property_service_evidence(community_ids: Sequence[int], period: Period) -> E
 # ---------------------------------------------------------------- building floor area
 
 
-def building_floor_area(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def building_floor_area(community_ids: Communities, period: Period) -> dict[int, Value]:
     rows = db.session.execute(
         sa.select(
             Building.community_id,
@@ -181,7 +155,7 @@ def building_floor_area(community_ids: Sequence[int], period: Period) -> dict[in
     )
     # One building without its area makes the total unknown: a partial sum would understate
     # the base of a per-mille requirement and pass it wrongly.
-    return _by_community(
+    return values_by_community(
         community_ids,
         None,
         (
@@ -192,7 +166,7 @@ def building_floor_area(community_ids: Sequence[int], period: Period) -> dict[in
 
 
 def building_floor_area_evidence(
-    community_ids: Sequence[int], period: Period
+    community_ids: Communities, period: Period
 ) -> EvidenceByCommunity:
     # Buildings without an area first: they are what keeps the total unknown.
     query = sa.select(Building.community_id, Building.id, Building.name, Building.floor_area).where(
@@ -203,7 +177,7 @@ def building_floor_area_evidence(
             query, [Building.floor_area.is_not(None), sa.func.length(Building.name), Building.name]
         )
     )
-    return _evidence_by_community(
+    return evidence_by_community(
         community_ids,
         (
             (community_id, Evidence("building", id_, f"{name}（{_area_words(area)}）"))
@@ -216,13 +190,13 @@ def building_floor_area_evidence(
 
 
 def facility_area(kind: str):
-    def compute(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+    def compute(community_ids: Communities, period: Period) -> dict[int, Value]:
         rows = db.session.execute(
             sa.select(Facility.community_id, sa.func.sum(Facility.floor_area))
             .where(Facility.community_id.in_(community_ids), Facility.kind == kind)
             .group_by(Facility.community_id)
         )
-        return _by_community(
+        return values_by_community(
             community_ids,
             ZERO_AREA,
             (
@@ -235,24 +209,24 @@ def facility_area(kind: str):
 
 
 def facility_count(kind: str):
-    def compute(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+    def compute(community_ids: Communities, period: Period) -> dict[int, Value]:
         rows = db.session.execute(
             sa.select(Facility.community_id, sa.func.count(Facility.id))
             .where(Facility.community_id.in_(community_ids), Facility.kind == kind)
             .group_by(Facility.community_id)
         )
-        return _by_community(community_ids, 0, rows)
+        return values_by_community(community_ids, 0, rows)
 
     return compute
 
 
 def facility_evidence(kind: str):
-    def evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+    def evidence(community_ids: Communities, period: Period) -> EvidenceByCommunity:
         query = sa.select(
             Facility.community_id, Facility.id, Facility.name, Facility.floor_area
         ).where(Facility.community_id.in_(community_ids), Facility.kind == kind)
         rows = db.session.execute(first_per_community(query, [Facility.name, Facility.id]))
-        return _evidence_by_community(
+        return evidence_by_community(
             community_ids,
             (
                 (community_id, Evidence("facility", id_, f"{name}（{_area_words(area)}）"))
@@ -275,17 +249,6 @@ METRICS = [
             + REGISTER_WORDS
         ),
         compute=households,
-    ),
-    Metric(
-        name="verified_residents",
-        title="已认证居民人数",
-        unit="人",
-        definition=(
-            "在本社区持有“已认证”居民身份（居委会审核通过，或凭入户邀请码认证）的用户人数；"
-            "同一人认证了本社区多处房屋只计 1 人。待审核、被驳回、已撤销（含搬离、注销账号）"
-            "和已撤回的申请不计；居委会、网格员等工作人员身份不计。" + REGISTER_WORDS
-        ),
-        compute=verified_residents,
     ),
     Metric(
         name="property_service_coverage",

@@ -1,15 +1,15 @@
-"""The places: regions, communities and what a community is made of."""
+"""What a community is made of: buildings, units, households, grids, facilities, and the
+organisations serving it. The community itself is a tenant (backend/core/tenancy)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from backend.core.db import Base, Timestamped
-
-REGION_LEVELS = ("province", "city", "district", "street")
+from backend.core.tenancy.models import Community
 
 # The register the complete-community facility items (完整居住社区 1–17) are scored on.
 FACILITY_KINDS = {
@@ -43,47 +43,8 @@ ORGANISATION_KINDS = {
 }
 
 
-class Region(Base, Timestamped):
-    """A node of province › city › district › street."""
-
-    __tablename__ = "regions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(100))
-    level: Mapped[str] = mapped_column(sa.String(16))
-    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id"), index=True)
-    # "/1/4/9/": ancestry checks (is this street inside that district?) are a prefix test.
-    path: Mapped[str] = mapped_column(sa.String(255), index=True, default="")
-
-    parent: Mapped[Region | None] = relationship(remote_side="Region.id")
-
-
-class Community(Base, Timestamped):
-    __tablename__ = "communities"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(100), index=True)
-    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
-    timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
-    address: Mapped[str | None] = mapped_column(sa.String(255))
-
-    region: Mapped[Region] = relationship(lazy="joined", innerjoin=True)
-    buildings: Mapped[list[Building]] = relationship(
-        viewonly=True, order_by="Building.id", lazy="select"
-    )
-
-    @property
-    def region_path(self) -> str:
-        return self.region.path
-
-    @property
-    def street_name(self) -> str:
-        return self.region.name
-
-
 class Building(Base, Timestamped):
+    not_found = ("未找到该楼栋", "building_not_found")
     __tablename__ = "buildings"
     __table_args__ = (
         sa.UniqueConstraint("community_id", "name"),
@@ -98,6 +59,12 @@ class Building(Base, Timestamped):
     # Gross floor area (建筑面积, m²): the base of "物业用房 ≥ 2‰ of the building area".
     floor_area: Mapped[Decimal | None]
 
+    # `community.buildings` (a community's detail lists them), declared from this side: the
+    # tenancy kernel knows nothing of what a community is made of.
+    community: Mapped[Community] = relationship(
+        viewonly=True,
+        backref=backref("buildings", viewonly=True, order_by="Building.id", lazy="select"),
+    )
     units: Mapped[list[Unit]] = relationship(
         back_populates="building",
         # natural order: 2单元 before 10单元
@@ -108,6 +75,7 @@ class Building(Base, Timestamped):
 
 
 class Unit(Base, Timestamped):
+    not_found = ("未找到该单元", "unit_not_found")
     __tablename__ = "units"
     __table_args__ = (sa.UniqueConstraint("building_id", "name"),)
 
@@ -122,6 +90,7 @@ class Unit(Base, Timestamped):
 class Household(Base, Timestamped):
     """One 户: a room of a unit, with the exclusive floor area that counts in owners' decisions."""
 
+    not_found = ("未找到该房屋", "household_not_found")
     __tablename__ = "households"
     __table_args__ = (
         sa.UniqueConstraint("unit_id", "room"),
@@ -165,6 +134,7 @@ class GridWorker(Base):
 class Grid(Base, Timestamped):
     """A 网格: the buildings one or more grid workers patrol."""
 
+    not_found = ("未找到该网格", "grid_not_found")
     __tablename__ = "grids"
     __table_args__ = (sa.UniqueConstraint("community_id", "name"),)
 
@@ -185,6 +155,7 @@ class Grid(Base, Timestamped):
 
 
 class Facility(Base, Timestamped):
+    not_found = ("未找到该设施", "facility_not_found")
     __tablename__ = "facilities"
     __table_args__ = (
         sa.CheckConstraint("floor_area IS NULL OR floor_area >= 0", name="area_not_negative"),

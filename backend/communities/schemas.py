@@ -7,8 +7,9 @@ from decimal import Decimal
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.communities.models import FACILITY_KINDS, ORGANISATION_KINDS, REGION_LEVELS
+from backend.communities.models import FACILITY_KINDS, ORGANISATION_KINDS
 from backend.core.schemas import Area, StrictSchema, area, choice, ids, text, zone_name
+from backend.core.tenancy.models import REGION_LEVELS
 
 F = ma.fields
 

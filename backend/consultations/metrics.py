@@ -7,7 +7,6 @@ where dates are local already).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from backend.consultations.models import (
 )
 from backend.core.db import db
 from backend.core.metrics import (
+    Communities,
     Evidence,
     EvidenceByCommunity,
     Metric,
@@ -57,7 +57,7 @@ def _published_between(query: sa.Select, start: datetime, end: datetime) -> sa.S
     )
 
 
-def consultations_held(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def consultations_held(community_ids: Communities, period: Period) -> dict[int, Value]:
     def query(ids, start, end):
         return db.session.execute(
             _published_between(
@@ -71,7 +71,7 @@ def consultations_held(community_ids: Sequence[int], period: Period) -> dict[int
 
 
 def consultations_held_evidence(
-    community_ids: Sequence[int], period: Period
+    community_ids: Communities, period: Period
 ) -> EvidenceByCommunity:
     def query(ids, start, end, zone):
         rows = db.session.execute(
@@ -111,7 +111,7 @@ def _needs_between(query: sa.Select, start: datetime, end: datetime) -> sa.Selec
     )
 
 
-def needs_collected(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def needs_collected(community_ids: Communities, period: Period) -> dict[int, Value]:
     def query(ids, start, end):
         return db.session.execute(
             _needs_between(sa.select(Need.community_id, sa.func.count(Need.id)), start, end)
@@ -122,7 +122,7 @@ def needs_collected(community_ids: Sequence[int], period: Period) -> dict[int, V
     return per_zone(community_ids, period, query)
 
 
-def needs_collected_evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+def needs_collected_evidence(community_ids: Communities, period: Period) -> EvidenceByCommunity:
     def query(ids, start, end, zone):
         rows = db.session.execute(
             first_per_community(
@@ -199,7 +199,7 @@ def _share(took_part: int, on_roll: int) -> Decimal | None:
     return (Decimal(took_part) * 100 / Decimal(on_roll)).quantize(CENT, ROUND_HALF_UP)
 
 
-def consultation_participation(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def consultation_participation(community_ids: Communities, period: Period) -> dict[int, Value]:
     def query(ids, start, end):
         closed = _closed_between(start, end).where(Consultation.community_id.in_(ids)).subquery()
         counted = {
@@ -215,7 +215,7 @@ def consultation_participation(community_ids: Sequence[int], period: Period) -> 
 
 
 def consultation_participation_evidence(
-    community_ids: Sequence[int], period: Period
+    community_ids: Communities, period: Period
 ) -> EvidenceByCommunity:
     def query(ids, start, end, zone):
         # The consultations listed, then each one's roll and voters: a CTE read twice, so the
@@ -269,7 +269,7 @@ def _held_in(query: sa.Select, period: Period) -> sa.Select:
     return query.where(JointMeeting.held_on >= period.start, JointMeeting.held_on < period.end)
 
 
-def joint_meetings_held(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def joint_meetings_held(community_ids: Communities, period: Period) -> dict[int, Value]:
     values: dict[int, Value] = dict.fromkeys(community_ids, 0)
     values.update(
         db.session.execute(
@@ -281,7 +281,7 @@ def joint_meetings_held(community_ids: Sequence[int], period: Period) -> dict[in
     return values
 
 
-def joint_meetings_evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+def joint_meetings_evidence(community_ids: Communities, period: Period) -> EvidenceByCommunity:
     # One query for every zone: held_on is a local date already.
     rows = db.session.execute(
         first_per_community(

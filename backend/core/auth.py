@@ -1,7 +1,9 @@
 """Who is calling: the Actor behind a JWT, and the roles they hold where.
 
 The accounts domain owns users and memberships and installs the loader that builds an Actor from
-a token (`install_actor_loader`); everything else asks `current_actor()`.
+a token (`install_actor_loader`); everything else asks `current_actor()`. It also installs the
+answer to "which of these users hold this role here?" (`install_role_holders`), for the layers
+below it that must ask (the register checks that a grid's workers are grid workers).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_jwt_extended import JWTManager, decode_token, get_current_user
 
 from backend.core.errors import error_response
@@ -89,6 +91,18 @@ def install_actor_loader(jwt: JWTManager, load: Callable[[dict], Actor | None]) 
     @jwt.user_lookup_loader
     def _load(_header, payload):
         return load(payload)
+
+
+RoleHolders = Callable[[int, Role, set[int]], set[int]]
+
+
+def install_role_holders(app, holders: RoleHolders) -> None:
+    app.extensions["role_holders"] = holders
+
+
+def role_holders(community_id: int, role: Role, user_ids: set[int]) -> set[int]:
+    """Those of `user_ids` holding `role` (verified) in the community."""
+    return current_app.extensions["role_holders"](community_id, role, user_ids)
 
 
 def install_token_errors(jwt: JWTManager) -> None:

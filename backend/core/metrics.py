@@ -2,15 +2,17 @@
 and scoring reads (no domain imports scoring; scoring imports nothing but this registry).
 
 Each domain lists its measurements in `metrics.py` as `METRICS = [Metric(...)]`, like its jobs.
-A measurement is computed for many communities at once (`compute(community_ids, period)`), one
-set-based query per measurement, never one query per community. `evidence(community_ids, period)`
+A measurement is computed for many communities at once (`compute(communities, period)`), one
+set-based query per measurement, never one query per community. `communities` is a
+`Communities`: their ids, with the time zones the caller read with them (the registry never reads
+a community), so local periods cost one query per zone. `evidence(community_ids, period)`
 names the records behind each community's value, for the scorecard, the same way: one query (per
 time zone) for all the communities, at most `EVIDENCE_LIMIT` records each (`first_per_community`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -20,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from backend.core.db import db
+from backend.packages import PACKAGES
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -53,6 +55,20 @@ class Evidence:
     label: str
 
 
+class Communities(tuple[int, ...]):
+    """The communities a measurement runs for: their ids in order (it is a tuple of them), and
+    `zones`, the ids by time zone, for measurements over local periods."""
+
+    zones: dict[str, list[int]]
+
+    def __new__(cls, timezones: Mapping[int, str | None]) -> Communities:
+        self = super().__new__(cls, timezones)
+        self.zones = {}
+        for community_id, timezone in timezones.items():
+            self.zones.setdefault(timezone or DEFAULT_TIMEZONE, []).append(community_id)
+        return self
+
+
 Value = int | Decimal | None
 EvidenceByCommunity = dict[int, list[Evidence]]
 # Records listed behind one community's value at most (a scorecard shows them; the rest are the
@@ -66,15 +82,13 @@ class Metric:
     title: str  # Chinese, shown to committees
     unit: str
     definition: str  # Chinese: exactly what is counted, so an assessor can check it by hand
-    compute: Callable[[Sequence[int], Period], dict[int, Value]]
-    evidence: Callable[[Sequence[int], Period], EvidenceByCommunity] | None = None
+    compute: Callable[[Communities, Period], dict[int, Value]]
+    evidence: Callable[[Communities, Period], EvidenceByCommunity] | None = None
 
 
 def registry(packages: Iterable[str] | None = None) -> dict[str, Metric]:
     """Every domain's measurements, by name (packages default to the app's PACKAGES)."""
     if packages is None:
-        from backend import PACKAGES
-
         packages = PACKAGES
     metrics: dict[str, Metric] = {}
     for package in packages:
@@ -88,28 +102,15 @@ def registry(packages: Iterable[str] | None = None) -> dict[str, Metric]:
     return metrics
 
 
-def communities_by_timezone(community_ids: Sequence[int]) -> dict[str, list[int]]:
-    """Group communities by time zone, so a measurement runs one query per zone (usually one)."""
-    from backend.communities.models import Community
-
-    groups: dict[str, list[int]] = {}
-    rows = db.session.execute(
-        sa.select(Community.id, Community.timezone).where(Community.id.in_(community_ids))
-    )
-    for community_id, timezone in rows:
-        groups.setdefault(timezone or DEFAULT_TIMEZONE, []).append(community_id)
-    return groups
-
-
 def per_zone(
-    community_ids: Sequence[int],
+    community_ids: Communities,
     period: Period,
     query: Callable[[list[int], datetime, datetime], Iterable[tuple[int, Value]]],
 ) -> dict[int, Value]:
     """Run `query(ids, utc_start, utc_end)` once per time zone; communities it returns no row
     for are given 0."""
     values: dict[int, Value] = dict.fromkeys(community_ids, 0)
-    for timezone, ids in communities_by_timezone(community_ids).items():
+    for timezone, ids in community_ids.zones.items():
         start, end = period.utc_bounds(timezone)
         values.update(dict(query(ids, start, end)))
     return values
@@ -139,6 +140,16 @@ def first_per_community(
     )
 
 
+def values_by_community(
+    community_ids: Sequence[int], default: Value, rows: Iterable[tuple[int, Value]]
+) -> dict[int, Value]:
+    """Values as `(community_id, value)` rows; every community asked for is listed, with
+    `default` when no row names it."""
+    values: dict[int, Value] = dict.fromkeys(community_ids, default)
+    values.update((community_id, value) for community_id, value in rows)
+    return values
+
+
 def evidence_by_community(
     community_ids: Sequence[int], rows: Iterable[tuple[int, Evidence]]
 ) -> EvidenceByCommunity:
@@ -151,14 +162,14 @@ def evidence_by_community(
 
 
 def evidence_per_zone(
-    community_ids: Sequence[int],
+    community_ids: Communities,
     period: Period,
     query: Callable[[list[int], datetime, datetime, ZoneInfo], Iterable[tuple[int, Evidence]]],
 ) -> EvidenceByCommunity:
     """Run `query(ids, utc_start, utc_end, zone)` once per time zone (the zone, for labels in
     the communities' local dates); it yields `(community_id, evidence)` pairs, in order."""
     evidence = evidence_by_community(community_ids, ())
-    for timezone, ids in communities_by_timezone(community_ids).items():
+    for timezone, ids in community_ids.zones.items():
         start, end = period.utc_bounds(timezone)
         for community_id, item in query(ids, start, end, ZoneInfo(timezone)):
             evidence[community_id].append(item)

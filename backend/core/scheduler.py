@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import socket
 import threading
 import time
@@ -41,6 +40,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
 from backend.core.db import Base, db, utcnow
+from backend.packages import PACKAGES
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +78,9 @@ class SchedulerLease(Base):
 
 
 def collect_jobs(packages: Iterable[str] | None = None) -> list[Job]:
-    """Every `JOBS` entry of `backend.<package>.jobs` (packages in `backend.PACKAGES` order) and
+    """Every `JOBS` entry of `backend.<package>.jobs` (packages in `PACKAGES` order) and
     of `EXTRA_JOB_MODULES`. A job module that fails to import fails here, loudly."""
     if packages is None:
-        from backend import PACKAGES
-
         packages = PACKAGES
     modules = [*EXTRA_JOB_MODULES, *(f"backend.{name}.jobs" for name in packages)]
     jobs: list[Job] = []
@@ -325,24 +323,3 @@ class Scheduler:
                 # Where it failed, not what it said: an exception's text may quote personal data.
                 frames = "".join(traceback.format_tb(error.__traceback__))
                 log.error("job %s failed: %s\n%s", job.name, type(error).__name__, frames)
-
-
-def main() -> int:
-    """`scripts/scheduler`: run the jobs of every domain until SIGTERM or Ctrl-C."""
-    from backend import create_app
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # APScheduler announces every run; our own lines say what matters.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    app = create_app()
-    scheduler = Scheduler(app, collect_jobs())
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    log.info("scheduler %s started: %s", scheduler.holder,
-             ", ".join(job.name for job in scheduler.jobs))
-    scheduler.start()
-    stop.wait()
-    scheduler.stop()
-    log.info("scheduler %s stopped", scheduler.holder)
-    return 0

@@ -30,12 +30,12 @@ from flask import current_app
 
 from backend.core.db import db, utcnow
 from backend.core.metrics import (
+    Communities,
     Evidence,
     EvidenceByCommunity,
     Metric,
     Period,
     Value,
-    communities_by_timezone,
     evidence_by_community,
     first_per_community,
     per_zone,
@@ -300,7 +300,7 @@ def _per_community_counts(ids: list[int], start: datetime, end: datetime) -> dic
     )
 
 
-def tickets_dispatched(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def tickets_dispatched(community_ids: Communities, period: Period) -> dict[int, Value]:
     def query(ids, start, end):
         return [
             (key, counts.dispatched)
@@ -311,7 +311,7 @@ def tickets_dispatched(community_ids: Sequence[int], period: Period) -> dict[int
 
 
 def _rate_metric(rate_of):
-    def compute(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+    def compute(community_ids: Communities, period: Period) -> dict[int, Value]:
         def query(ids, start, end):
             found = _per_community_counts(ids, start, end)
             return [(cid, rate_of(found.get(cid, Counts())).percent) for cid in ids]
@@ -327,7 +327,7 @@ ticket_satisfaction_rate = _rate_metric(lambda counts: counts.satisfaction_rate(
 ticket_reopen_rate = _rate_metric(lambda counts: counts.reopen_rate())
 
 
-def tickets_overdue(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def tickets_overdue(community_ids: Communities, period: Period) -> dict[int, Value]:
     def query(ids, start, end):
         rows = db.session.execute(overdue_and_open([Ticket.community_id], [(ids, start, end)]))
         return [(cid, overdue) for cid, overdue, _open in rows]
@@ -335,7 +335,7 @@ def tickets_overdue(community_ids: Sequence[int], period: Period) -> dict[int, V
     return per_zone(community_ids, period, query)
 
 
-def ticket_median_resolve_hours(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+def ticket_median_resolve_hours(community_ids: Communities, period: Period) -> dict[int, Value]:
     def query(ids, start, end):
         found = medians_by_key(
             median_resolve_seconds([Ticket.community_id], dispatched_in([(ids, start, end)])),
@@ -351,7 +351,7 @@ def _category_id(code: str):
 
 
 def open_of_category(code: str):
-    def compute(community_ids: Sequence[int], period: Period) -> dict[int, Value]:
+    def compute(community_ids: Communities, period: Period) -> dict[int, Value]:
         def query(ids, start, end):
             rows = db.session.execute(
                 overdue_and_open(
@@ -370,15 +370,12 @@ def open_of_category(code: str):
 # ---------------------------------------------------------------- evidence
 
 
-def _zones_of(community_ids: Sequence[int], period: Period) -> Zones:
-    return [
-        (ids, *period.utc_bounds(timezone))
-        for timezone, ids in communities_by_timezone(community_ids).items()
-    ]
+def _zones_of(community_ids: Communities, period: Period) -> Zones:
+    return [(ids, *period.utc_bounds(timezone)) for timezone, ids in community_ids.zones.items()]
 
 
 def _ticket_evidence(
-    community_ids: Sequence[int],
+    community_ids: Communities,
     period: Period,
     order_by: sa.ColumnElement,
     where_of: Callable[[Zones], Sequence[sa.ColumnElement]],
@@ -406,13 +403,13 @@ def _ticket_evidence(
     )
 
 
-def tickets_overdue_evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+def tickets_overdue_evidence(community_ids: Communities, period: Period) -> EvidenceByCommunity:
     return _ticket_evidence(
         community_ids, period, Ticket.dispatched_at, open_and_overdue_conditions
     )
 
 
-def late_responses_evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+def late_responses_evidence(community_ids: Communities, period: Period) -> EvidenceByCommunity:
     """The misses behind the response rate: not answered in time (under the "responded" base,
     only those answered late)."""
     late = ~sa.func.coalesce(Ticket.responded_at <= Ticket.response_due_at, False)
@@ -424,7 +421,7 @@ def late_responses_evidence(community_ids: Sequence[int], period: Period) -> Evi
 
 
 def open_of_category_evidence(code: str):
-    def evidence(community_ids: Sequence[int], period: Period) -> EvidenceByCommunity:
+    def evidence(community_ids: Communities, period: Period) -> EvidenceByCommunity:
         def where_of(zones: Zones):
             open_, _overdue = open_and_overdue_conditions(zones)
             return open_, Ticket.category_id == _category_id(code)

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from backend.communities.models import Building, Community, Household, Region, Unit
+from backend.communities.models import Building, Household, Unit
 from backend.core.db import db, utcnow
+from backend.core.tenancy.models import Community, Region
 
 # The repository root: the project is installed editable, `backend` imports from here.
 ROOT = Path(__file__).resolve().parents[2]

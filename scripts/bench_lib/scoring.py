@@ -96,16 +96,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_jwt_extended import create_access_token
 
-from backend.accounts.models import Membership, User
-from backend.accounts.services.memberships import membership_scope
+from backend.accounts.models import Membership, User, membership_scope
 from backend.communities.models import (
     FACILITY_KINDS,
     Building,
-    Community,
     Facility,
     Household,
     Organisation,
-    Region,
     ServiceArea,
     Unit,
     service_area_buildings,
@@ -113,6 +110,7 @@ from backend.communities.models import (
 from backend.consultations.models import JointMeeting
 from backend.core.db import db, utcnow
 from backend.core.metrics import DEFAULT_TIMEZONE, Period
+from backend.core.tenancy.models import Community, Region
 from backend.scoring.models import Assessment, Judgement
 from backend.scoring.services import assessments
 from backend.scoring.services.common import DEFAULT_STANDARDS, standard_or_404

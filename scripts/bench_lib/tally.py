@@ -36,11 +36,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from backend.accounts.models import User
-from backend.communities.models import Community
 from backend.consultations.models import Ballot, Consultation, ConsultationElector
 from backend.consultations.services.electorate import snapshot_electorate
 from backend.consultations.services.results import compute
 from backend.core.db import UTCDateTime, db, utcnow
+from backend.core.tenancy.models import Community
 from bench_lib.common import (
     Timer,
     build_community,

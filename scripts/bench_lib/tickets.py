@@ -49,11 +49,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_jwt_extended import create_access_token
 
-from backend.accounts.models import Membership, User
-from backend.accounts.services.memberships import membership_scope
-from backend.communities.models import Community, Organisation, Region, ServiceArea
+from backend.accounts.models import Membership, User, membership_scope
+from backend.communities.models import Organisation, ServiceArea
 from backend.core.db import db, utcnow
 from backend.core.metrics import DEFAULT_TIMEZONE
+from backend.core.tenancy.models import Community, Region
 from backend.tickets.models import Ticket, TicketCategory
 from bench_lib.common import (
     Timer,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from backend.accounts.models import User, WechatIdentity
+from backend.accounts.models import User
 from backend.core.db import db
+from backend.core.wechat.models import WechatIdentity
 from tests.factories import PASSWORD
 
 WECHAT = "/api/v1/auth/wechat-login"

@@ -8,7 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from backend.accounts.models import Consent, Membership, User, WechatIdentity
+from backend.accounts.models import Consent, Membership, User
 from backend.accounts.services import has_consent, require_consent
 from backend.communities.models import GridWorker
 from backend.core.audit.models import AuditEntry
@@ -17,6 +17,7 @@ from backend.core.db import db
 from backend.core.errors import Forbidden
 from backend.core.masking import mask_phone
 from backend.core.notifications.models import Notification
+from backend.core.wechat.models import WechatIdentity
 from tests.factories import grant
 
 ME = "/api/v1/me"

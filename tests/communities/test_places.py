@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.communities.models import Region
 from backend.core.db import db
+from backend.core.tenancy.models import Region
 from tests.communities.helpers import (
     API,
     assert_error,

@@ -14,11 +14,11 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from backend.communities.models import Community
 from backend.consultations.models import Consultation
 from backend.consultations.services import exports
 from backend.core.audit.models import AuditEntry
 from backend.core.db import db
+from backend.core.tenancy.models import Community
 from tests import factories
 from tests.communities.helpers import assert_error, assert_ok, writes_nothing
 from tests.consultations import factories as cf

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from backend.communities.models import Community
 from backend.consultations.models import JointMeeting
 from backend.core.audit.models import AuditEntry
 from backend.core.db import db, utcnow
+from backend.core.tenancy.models import Community
 from backend.core.wechat.models import MediaCheck
 from tests.communities.helpers import assert_error, assert_ok, pagination, url, writes_nothing
 from tests.consultations import factories

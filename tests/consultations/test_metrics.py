@@ -10,11 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from backend.communities.models import Region, Unit
+from backend.communities.models import Unit
 from backend.consultations import metrics
 from backend.consultations.models import Ballot, JointMeeting, Need
 from backend.core.db import db
 from backend.core.metrics import EVIDENCE_LIMIT, Period, registry
+from backend.core.tenancy.models import Region
+from backend.scoring.services.assessments import communities_with_zones as zoned
 from tests import factories
 from tests.consultations.factories import consultation
 from tests.statements import statements
@@ -136,12 +138,13 @@ def test_consultations_held_count_results_published_in_the_local_year(ctx, empty
     published(w, w.b, utc(2024, 7, 1))
     db.session.commit()
 
+    asked = zoned([w.a, w.b, empty])
     with statements() as seen:
-        values = metrics.consultations_held([w.a, w.b, empty], YEAR_2024)
+        values = metrics.consultations_held(asked, YEAR_2024)
     assert values == {w.a: 2, w.b: 1, empty: 0}
-    assert len(seen) == 2, "one query for the zones, one for all the communities"
+    assert len(seen) == 1, "one query for all the communities (their zones came with them)"
 
-    found = metrics.consultations_held_evidence([w.a, empty], YEAR_2024)
+    found = metrics.consultations_held_evidence(zoned([w.a, empty]), YEAR_2024)
     assert set(found) == {w.a, empty}
     evidence = found[w.a]
     assert [(e.kind, e.id) for e in evidence] == [
@@ -163,9 +166,9 @@ def test_each_community_is_bounded_by_its_own_local_year(ctx, urumqi):
     db.session.commit()
 
     for measure in (metrics.consultations_held, metrics.needs_collected):
-        assert measure([w.a, urumqi], YEAR_2024) == {w.a: 0, urumqi: 1}, measure.__name__
-        assert measure([w.a, urumqi], YEAR_2025) == {w.a: 1, urumqi: 0}, measure.__name__
-    found = metrics.consultations_held_evidence([w.a, urumqi], YEAR_2024)
+        assert measure(zoned([w.a, urumqi]), YEAR_2024) == {w.a: 0, urumqi: 1}, measure.__name__
+        assert measure(zoned([w.a, urumqi]), YEAR_2025) == {w.a: 1, urumqi: 0}, measure.__name__
+    found = metrics.consultations_held_evidence(zoned([w.a, urumqi]), YEAR_2024)
     assert found[w.a] == []
     [listed] = found[urumqi]
     assert "2024-12-31" in listed.label
@@ -185,8 +188,8 @@ def test_needs_collected_count_accepted_needs_proposed_in_the_period(ctx, empty)
     need(w, in_b, "published", utc(2024, 6, 1))
     db.session.commit()
 
-    assert metrics.needs_collected([w.a, w.b, empty], YEAR_2024) == {w.a: 2, w.b: 1, empty: 0}
-    evidence = metrics.needs_collected_evidence([w.a], YEAR_2024)[w.a]
+    assert metrics.needs_collected(zoned([w.a, w.b, empty]), YEAR_2024) == {w.a: 2, w.b: 1, empty: 0}
+    evidence = metrics.needs_collected_evidence(zoned([w.a]), YEAR_2024)[w.a]
     assert [(e.kind, e.id) for e in evidence] == [("need", first.id), ("need", merged.id)]
     assert evidence[1].label == "增加充电桩（2024-02-02 提交，已合并）"
 
@@ -226,14 +229,15 @@ def test_participation_is_the_share_of_households_on_the_rolls_that_voted(
     closed_on(w, w.b, utc(2024, 6, 1))
     db.session.commit()
 
+    asked = zoned([w.a, w.b, empty])
     with statements() as seen:
-        values = metrics.consultation_participation([w.a, w.b, empty], YEAR_2024)
+        values = metrics.consultation_participation(asked, YEAR_2024)
     # a: 2 of 3 households took part; b: 0 of 1; the empty community has no share at all.
     assert values == {w.a: Decimal("66.67"), w.b: Decimal("0.00"), empty: None}
-    assert len(seen) == 2
-    assert metrics.consultation_participation([w.a], YEAR_2025) == {w.a: None}
+    assert len(seen) == 1
+    assert metrics.consultation_participation(zoned([w.a]), YEAR_2025) == {w.a: None}
 
-    evidence = metrics.consultation_participation_evidence([w.a], YEAR_2024)[w.a]
+    evidence = metrics.consultation_participation_evidence(zoned([w.a]), YEAR_2024)[w.a]
     assert [(e.kind, e.id, e.label) for e in evidence] == [
         ("consultation", spring.id, "春季改造项目（2024-04-01 截止，1/3 户参与）"),
         ("consultation", autumn.id, "秋季改造项目（2024-10-01 截止，2/3 户参与）"),
@@ -247,8 +251,8 @@ def test_participation_is_bounded_by_the_local_year_too(ctx, urumqi):
     db.session.flush()
     ballot(w, closed_on(w, w.a, moment), home.id)
     db.session.commit()
-    assert metrics.consultation_participation([w.a, urumqi], YEAR_2024) == {w.a: None, urumqi: None}
-    assert metrics.consultation_participation([w.a], YEAR_2025) == {w.a: Decimal("33.33")}
+    assert metrics.consultation_participation(zoned([w.a, urumqi]), YEAR_2024) == {w.a: None, urumqi: None}
+    assert metrics.consultation_participation(zoned([w.a]), YEAR_2025) == {w.a: Decimal("33.33")}
 
 
 # ---------------------------------------------------------------- joint meetings
@@ -263,12 +267,13 @@ def test_joint_meetings_count_by_their_local_date(ctx, empty, urumqi):
     meeting(w, urumqi, date(2023, 12, 31))
     db.session.commit()
 
+    asked = zoned([w.a, w.b, urumqi, empty])
     with statements() as seen:
-        values = metrics.joint_meetings_held([w.a, w.b, urumqi, empty], YEAR_2024)
+        values = metrics.joint_meetings_held(asked, YEAR_2024)
     assert values == {w.a: 2, w.b: 1, urumqi: 0, empty: 0}
     assert len(seen) == 1, "held_on is a local date: one query, no zones"
-    assert metrics.joint_meetings_held([w.a], YEAR_2025) == {w.a: 1}
-    evidence = metrics.joint_meetings_evidence([w.a], YEAR_2024)[w.a]
+    assert metrics.joint_meetings_held(zoned([w.a]), YEAR_2025) == {w.a: 1}
+    evidence = metrics.joint_meetings_evidence(zoned([w.a]), YEAR_2024)[w.a]
     assert [(e.kind, e.id, e.label) for e in evidence] == [
         ("joint_meeting", first.id, "2024-01-01 新年议事会（12 人参加）"),
         ("joint_meeting", last.id, "2024-12-31 年末议事会（12 人参加）"),
@@ -280,8 +285,8 @@ def test_evidence_lists_at_most_fifty_records(ctx):
     for day in range(60):
         meeting(w, w.a, date(2024, 1, 1).replace(day=1 + day % 28, month=1 + day // 28))
     db.session.commit()
-    assert metrics.joint_meetings_held([w.a], YEAR_2024) == {w.a: 60}
-    assert len(metrics.joint_meetings_evidence([w.a], YEAR_2024)[w.a]) == 50
+    assert metrics.joint_meetings_held(zoned([w.a]), YEAR_2024) == {w.a: 60}
+    assert len(metrics.joint_meetings_evidence(zoned([w.a]), YEAR_2024)[w.a]) == 50
 
 
 # ---------------------------------------------------------------- evidence for many communities
@@ -325,7 +330,7 @@ def test_evidence_for_many_communities_lists_each_ones_own_records(ctx, empty, n
     in_b = records_of(w, w.b, 1, "乙")
     db.session.commit()
 
-    found = EVIDENCE[name]([w.a, w.b, empty], YEAR_2024)
+    found = EVIDENCE[name](zoned([w.a, w.b, empty]), YEAR_2024)
 
     assert set(found) == {w.a, w.b, empty}, "every community asked for is listed"
     assert [e.id for e in found[w.a]] == in_a[name]
@@ -334,7 +339,7 @@ def test_evidence_for_many_communities_lists_each_ones_own_records(ctx, empty, n
     assert all("甲" in e.label for e in found[w.a])
     assert all("乙" in e.label for e in found[w.b])
     # One community alone gets the same list as in company.
-    assert EVIDENCE[name]([w.b], YEAR_2024) == {w.b: found[w.b]}
+    assert EVIDENCE[name](zoned([w.b]), YEAR_2024) == {w.b: found[w.b]}
 
 
 @pytest.mark.parametrize("name", sorted(EVIDENCE))
@@ -344,7 +349,7 @@ def test_evidence_lists_at_most_fifty_records_of_each_community(ctx, name):
     in_b = records_of(w, w.b, 3, "乙")
     db.session.commit()
 
-    found = EVIDENCE[name]([w.a, w.b], YEAR_2024)
+    found = EVIDENCE[name](zoned([w.a, w.b]), YEAR_2024)
 
     assert EVIDENCE_LIMIT == 50
     assert [e.id for e in found[w.a]] == in_a[name][:50], "the first fifty, in order"
@@ -366,14 +371,15 @@ def communities(ctx, empty) -> list[int]:
     return ids
 
 
-# Statements for any number of communities: the zones, then one per zone (joint meetings need
-# no zones: their dates are local already).
+# Statements for any number of communities in one zone: one (the zones come with the
+# communities). A second zone costs one more, except for joint meetings: their dates are local.
 STATEMENTS = {
-    "consultations_held": 2,
-    "needs_collected": 2,
-    "consultation_participation": 2,
+    "consultations_held": 1,
+    "needs_collected": 1,
+    "consultation_participation": 1,
     "joint_meetings_held": 1,
 }
+PER_ZONE = {"consultations_held", "needs_collected", "consultation_participation"}
 
 
 @pytest.mark.parametrize("name", sorted(EVIDENCE))
@@ -381,16 +387,16 @@ def test_evidence_runs_as_many_statements_for_eight_communities_as_for_one(
     ctx, communities, urumqi, name
 ):
     def count(ids: list[int]) -> int:
+        asked = zoned(ids)
         with statements() as seen:
-            found = EVIDENCE[name](ids, YEAR_2024)
+            found = EVIDENCE[name](asked, YEAR_2024)
         assert set(found) == set(ids)
         return len(seen)
 
     assert count(communities[:1]) == STATEMENTS[name]
     assert count(communities) == STATEMENTS[name]
     # A second time zone: one statement more, wherever dates are converted.
-    zoned = STATEMENTS[name] > 1
-    assert count([*communities, urumqi]) == STATEMENTS[name] + zoned
+    assert count([*communities, urumqi]) == STATEMENTS[name] + (name in PER_ZONE)
 
 
 def test_evidence_labels_show_each_communitys_own_local_dates(ctx, urumqi):
@@ -403,11 +409,11 @@ def test_evidence_labels_show_each_communitys_own_local_dates(ctx, urumqi):
     winter = Period(date(2024, 12, 1), date(2025, 2, 1))
 
     for name in ("consultations_held", "needs_collected", "consultation_participation"):
-        found = EVIDENCE[name]([w.a, urumqi], winter)
+        found = EVIDENCE[name](zoned([w.a, urumqi]), winter)
         [in_a], [in_urumqi] = found[w.a], found[urumqi]
         assert "2025-01-01" in in_a.label, name
         assert "2024-12-31" in in_urumqi.label, name
     # The roll of community a counts its households; Urumqi has none.
-    assert metrics.consultation_participation_evidence([urumqi], winter)[urumqi][0].label == (
+    assert metrics.consultation_participation_evidence(zoned([urumqi]), winter)[urumqi][0].label == (
         "老旧小区改造需求征集（2024-12-31 截止，0/0 户参与）"
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from backend.communities.models import Building, Community, Unit
+from backend.communities.models import Building, Unit
 from backend.consultations.models import Consultation
 from backend.core.db import db
+from backend.core.tenancy.models import Community
 from backend.demo import DEVELOPER_REF
 from tests import factories
 from tests.communities.helpers import assert_error, assert_ok, writes_nothing

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 
 from backend import create_app
 from backend.accounts.models import Membership, User
-from backend.communities.models import Community, Household
+from backend.communities.models import Household
 from backend.config import ConfigurationError
 from backend.core.db import db
+from backend.core.tenancy.models import Community
 
 STRONG = {
     "SECRET_KEY": "s" * 40,

@@ -273,8 +273,8 @@ def _stored_photo(world):
 
 
 def _district(world):
-    from backend.communities.models import Region
     from backend.core.db import db
+    from backend.core.tenancy.models import Region
 
     return db.session.get(Region, world.street_a).parent_id
 

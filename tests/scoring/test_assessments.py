@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from backend.communities.models import Facility, Region
+from backend.communities.models import Facility
 from backend.core.db import db, utcnow
+from backend.core.tenancy.models import Region
 from backend.scoring.models import Assessment, AssessmentRun
 from tests import factories
 from tests.communities.helpers import assert_error, assert_ok, writes_nothing

@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from backend.communities.models import Community
 from backend.core.audit.models import AuditEntry
 from backend.core.db import db
+from backend.core.tenancy.models import Community
 from backend.scoring.services.reports import sheet_title
 from backend.scoring.standard import builtin_documents
 from tests.communities.helpers import assert_error, assert_ok

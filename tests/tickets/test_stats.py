@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from backend.communities.models import Organisation, Region, ServiceArea
+from backend.communities.models import Organisation, ServiceArea
 from backend.core.db import db, utcnow
 from backend.core.metrics import DEFAULT_TIMEZONE, EVIDENCE_LIMIT, Evidence, Period, registry
+from backend.core.tenancy.models import Region
+from backend.scoring.services.assessments import communities_with_zones as zoned
 from backend.tickets import metrics
 from backend.tickets.models import Ticket, TicketCategory
 from tests import factories
@@ -518,10 +520,11 @@ def test_each_measurement_for_many_communities_at_once(ctx, year):
     period = Period.calendar_year(2024)
     found = registry()
 
+    asked = zoned(ids)
     with statements() as seen:
-        values = {name: found[name].compute(ids, period) for name in sorted(TICKET_METRICS)}
-    # one query for the zones, one for all the communities, per measurement
-    assert len(seen) == 2 * len(TICKET_METRICS)
+        values = {name: found[name].compute(asked, period) for name in sorted(TICKET_METRICS)}
+    # one query for all the communities per measurement (their zones came with them)
+    assert len(seen) == len(TICKET_METRICS)
 
     assert values["tickets_dispatched"] == {ctx.a: 6, ctx.b: 1, empty.id: 0}
     assert values["ticket_response_rate"] == {
@@ -546,21 +549,21 @@ def test_the_evidence_names_the_tickets_behind_a_value(ctx, year):
     found = registry()
     period = Period.calendar_year(2024)
 
-    overdue = found["tickets_overdue"].evidence([ctx.a], period)[ctx.a]
+    overdue = found["tickets_overdue"].evidence(zoned([ctx.a]), period)[ctx.a]
     assert [e.id for e in overdue] == sorted([year["unanswered"], year["reopened"]])
     assert overdue[0].label == f"工单 #{overdue[0].id} 照明（已派单）"
-    late = found["ticket_response_rate"].evidence([ctx.a], period)[ctx.a]
+    late = found["ticket_response_rate"].evidence(zoned([ctx.a]), period)[ctx.a]
     assert {e.id for e in late} == {year["late"], year["unanswered"]}
-    noise = found["tickets_open_noise"].evidence([ctx.a], period)[ctx.a]
+    noise = found["tickets_open_noise"].evidence(zoned([ctx.a]), period)[ctx.a]
     assert [e.id for e in noise] == [year["submitted"]]
 
 
 def test_a_state_in_a_past_year_is_counted_at_its_end(ctx, year):
     # At the end of 2023 the tickets dispatched in 2024 were not yet there.
-    values = registry()["tickets_overdue"].compute([ctx.a], Period.calendar_year(2023))
+    values = registry()["tickets_overdue"].compute(zoned([ctx.a]), Period.calendar_year(2023))
     assert values == {ctx.a: 0}
     just_after = Period(date(2024, 3, 2), date(2024, 3, 3))  # response due 08:00 on 2 March
-    assert registry()["tickets_overdue"].compute([ctx.a], just_after) == {ctx.a: 1}
+    assert registry()["tickets_overdue"].compute(zoned([ctx.a]), just_after) == {ctx.a: 1}
 
 
 # ---------------------------------------------------------------- evidence for many communities
@@ -594,14 +597,14 @@ def test_evidence_for_many_communities_lists_each_ones_own_tickets(ctx, year):
     found = registry()
 
     for name, cases in EVIDENCED.items():
-        evidence = found[name].evidence(ids, Period.calendar_year(2024))
+        evidence = found[name].evidence(zoned(ids), Period.calendar_year(2024))
         assert set(evidence) == set(ids), name
         assert sorted(e.id for e in evidence[ctx.a]) == sorted(year[c] for c in cases), name
         expected_b = sorted(in_b[case] for case in cases if case in in_b)
         assert sorted(e.id for e in evidence[ctx.b]) == expected_b, name
         assert evidence[empty.id] == [], name
         # One community alone gets the same list as in company.
-        assert found[name].evidence([ctx.b], Period.calendar_year(2024)) == {ctx.b: evidence[ctx.b]}
+        assert found[name].evidence(zoned([ctx.b]), Period.calendar_year(2024)) == {ctx.b: evidence[ctx.b]}
 
 
 def test_evidence_lists_at_most_fifty_tickets_of_each_community(ctx):
@@ -618,13 +621,13 @@ def test_evidence_lists_at_most_fifty_tickets_of_each_community(ctx):
 
     assert EVIDENCE_LIMIT == 50
     for evidence in (metrics.tickets_overdue_evidence, metrics.late_responses_evidence):
-        found = evidence([ctx.a, ctx.b], period)
+        found = evidence(zoned([ctx.a, ctx.b]), period)
         assert [e.id for e in found[ctx.a]] == in_a[:50], "the first fifty dispatched"
         assert [e.id for e in found[ctx.b]] == in_b
-    assert metrics.tickets_overdue([ctx.a, ctx.b], period) == {ctx.a: 55, ctx.b: 3}
+    assert metrics.tickets_overdue(zoned([ctx.a, ctx.b]), period) == {ctx.a: 55, ctx.b: 3}
 
 
-def test_evidence_runs_two_statements_for_any_number_of_communities_and_zones(ctx, street):
+def test_evidence_runs_one_statement_for_any_number_of_communities_and_zones(ctx, street):
     street_a = db.session.get(Region, ctx.street_a)
     many = [ctx.a, ctx.b]
     for index in range(6):
@@ -636,11 +639,12 @@ def test_evidence_runs_two_statements_for_any_number_of_communities_and_zones(ct
 
     for name in EVIDENCED:
         for ids in ([ctx.a], many, [*many, street["urumqi"]]):
+            asked = zoned(ids)
             with statements() as seen:
-                evidence = found[name].evidence(ids, Period.calendar_year(2024))
+                evidence = found[name].evidence(asked, Period.calendar_year(2024))
             assert set(evidence) == set(ids)
-            # The zones, then one query for all of them (each zone's bounds in its `or`).
-            assert len(seen) == 2, (name, len(ids))
+            # One query for all of them (each zone's bounds in its `or`).
+            assert len(seen) == 1, (name, len(ids))
 
 
 def test_evidence_bounds_each_community_by_its_own_local_year(ctx):
@@ -652,7 +656,7 @@ def test_evidence_bounds_each_community_by_its_own_local_year(ctx):
     in_a = ticket(ctx.a, status="assigned", dispatched=moment).id
     in_urumqi = ticket(urumqi.id, status="assigned", dispatched=moment).id
     db.session.commit()
-    ids = [ctx.a, urumqi.id]
+    ids = zoned([ctx.a, urumqi.id])
 
     late = metrics.late_responses_evidence
     assert late(ids, Period.calendar_year(2024)) == {

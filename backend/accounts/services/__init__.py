@@ -10,6 +10,7 @@ from backend.accounts.services.memberships import (
     reject_membership,
     revoke_membership,
     revoke_staff_role,
+    role_holders,
     verify_membership,
 )
 from backend.accounts.services.privacy import (
@@ -56,6 +57,7 @@ __all__ = [
     "require_consent",
     "revoke_membership",
     "revoke_staff_role",
+    "role_holders",
     "token_revoked",
     "unbind_phone",
     "verify_membership",

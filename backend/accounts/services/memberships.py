@@ -15,41 +15,24 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from backend.accounts.models import HouseholdInvitation, Membership, User
+from backend.accounts.models import HouseholdInvitation, Membership, User, membership_scope
 from backend.accounts.permissions import policy
-from backend.communities.models import Building, Community, Household, Unit
-from backend.communities.services.common import community_or_404
+from backend.accounts.services.passwords import hash_password
+from backend.communities.models import Building, Household, Unit
 from backend.communities.services.registers import release_grid_worker
 from backend.core.audit import services as audit
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.notifications.services import notify
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import community_or_404
 
 INVITATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off paper
 INVITATION_LENGTH = 10
 INVITATION_VALIDITY = timedelta(days=90)
 
 STAFF_ROLES = (Role.COMMITTEE, Role.GRID_WORKER, Role.PROFESSIONAL)
-
-
-def membership_scope(
-    *,
-    community_id: int | None = None,
-    household_id: int | None = None,
-    region_id: int | None = None,
-    organisation_id: int | None = None,
-) -> str:
-    """The one string that names where a role is held (see Membership.scope_key)."""
-    if household_id is not None:
-        return f"household:{household_id}"
-    if community_id is not None:
-        return f"community:{community_id}"
-    if region_id is not None:
-        return f"region:{region_id}"
-    if organisation_id is not None:
-        return f"organisation:{organisation_id}"
-    raise ValueError("a membership needs a scope")
 
 
 def hash_invitation(code: str) -> str:
@@ -322,8 +305,6 @@ def grant_staff_role(*, actor: Actor, community_id: int, data: dict) -> Membersh
     """Give a user a staff role here. The user is found by username; with a password, a new
     staff account is created. Outcomes: the membership; 404 user_not_found; 409 role_held."""
     community = community_or_404(community_id)
-    from backend.accounts.services.signin import hash_password
-
     policy.require(actor, "membership.staff_manage", community)
     with transaction() as tx:
         user = tx.scalar(sa.select(User).where(User.username == data["username"]))
@@ -394,6 +375,21 @@ def committee_user_ids(community_id: int) -> list[int]:
                 Membership.community_id == community_id,
                 Membership.role == Role.COMMITTEE,
                 Membership.status == "verified",
+            )
+        )
+    )
+
+
+def role_holders(community_id: int, role: Role, user_ids: set[int]) -> set[int]:
+    """Those of `user_ids` holding `role`, verified, in the community (the register asks it
+    through `core.auth.role_holders`: a grid's workers must be its community's grid workers)."""
+    return set(
+        db.session.scalars(
+            sa.select(Membership.user_id).where(
+                Membership.community_id == community_id,
+                Membership.role == role,
+                Membership.status == "verified",
+                Membership.user_id.in_(user_ids),
             )
         )
     )

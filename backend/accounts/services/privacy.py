@@ -16,14 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from backend.accounts.models import (
-    CONSENT_KINDS,
-    Consent,
-    Membership,
-    RefreshToken,
-    User,
-    WechatIdentity,
-)
+from backend.accounts.models import CONSENT_KINDS, Consent, Membership, RefreshToken, User
 from backend.accounts.profile import my_profile
 from backend.accounts.services.memberships import ensure_committees_remain, lock_committees
 from backend.communities.services.registers import release_grid_worker
@@ -35,6 +28,7 @@ from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.masking import mask_phone
 from backend.core.notifications.models import Notification, OutboxMessage, SubscriptionCredit
 from backend.core.wechat import wechat_client
+from backend.core.wechat.models import WechatIdentity
 
 PRIVACY_NOTICE = "privacy_notice"
 ERASED_NAME = "已注销用户"

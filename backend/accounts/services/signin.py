@@ -16,13 +16,16 @@ from flask_jwt_extended import create_access_token, create_refresh_token, decode
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from backend.accounts.models import Membership, RefreshToken, User, WechatIdentity
-from backend.communities.models import Community, Region, ServiceArea
+from backend.accounts.models import Membership, RefreshToken, User, membership_scope
+from backend.accounts.services.passwords import hash_password
+from backend.communities.models import Organisation, ServiceArea
 from backend.core.audit import services as audit
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
+from backend.core.tenancy.models import Community, Region
 from backend.core.wechat import wechat_client
+from backend.core.wechat.models import WechatIdentity
 
 # Checked when the username is unknown, so a miss costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -61,11 +64,6 @@ def _issue(user: User, family_id: str | None = None, *, idle_timeout: bool = Fal
     )
     access = create_access_token(identity=identity, additional_claims=claims)
     return TokenPair(access_token=access, refresh_token=refresh, user=user)
-
-
-def hash_password(password: str) -> str:
-    # Werkzeug's scrypt (n=2^15, r=8, p=1): memory-hard, no extra dependency.
-    return generate_password_hash(password, method="scrypt")
 
 
 def wechat_login(*, code: str) -> TokenPair:
@@ -399,8 +397,6 @@ def create_user(
     organisation_code: str | None = None,
 ) -> User:
     """Create a staff user holding one role (operators' CLI). Errors say which option is wrong."""
-    from backend.accounts.services.memberships import membership_scope
-    from backend.communities.models import Organisation
 
     if len(password) < 8:
         raise InvalidInput("密码至少 8 位", code="password_too_short")
@@ -461,20 +457,4 @@ def _audit_user_created(user: User, role: str, **scope) -> None:
         target_type="user",
         target_id=user.id,
         details={"role": str(role), "via": "cli", **scope},
-    )
-
-
-def wechat_openid(user_id: int) -> str | None:
-    """The user's openid in our mini-program, or None (staff signed in with a password).
-
-    WeChat's content checks are asked on behalf of an openid; without one they cannot be.
-    """
-    return db.session.scalar(
-        sa.select(WechatIdentity.openid)
-        .where(
-            WechatIdentity.user_id == user_id,
-            WechatIdentity.appid == current_app.config["WECHAT_APPID"],
-        )
-        .order_by(WechatIdentity.id)
-        .limit(1)
     )

@@ -1,78 +1,11 @@
-"""Loading rows of one community: a scoped row is never loaded by its id alone."""
+"""Helpers the register's services share."""
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.communities.models import Community, Region
-from backend.core.auth import Actor
 from backend.core.db import db
-from backend.core.errors import Conflict, NotFound
-
-T = TypeVar("T")
-
-NOT_FOUND = {
-    "Building": ("未找到该楼栋", "building_not_found"),
-    "Unit": ("未找到该单元", "unit_not_found"),
-    "Household": ("未找到该房屋", "household_not_found"),
-    "Grid": ("未找到该网格", "grid_not_found"),
-    "Facility": ("未找到该设施", "facility_not_found"),
-}
-
-
-def community_or_404(community_id: int) -> Community:
-    community = db.session.get(Community, community_id)
-    if community is None:
-        raise NotFound("未找到该社区", code="community_not_found")
-    return community
-
-
-def region_or_404(region_id: int) -> Region:
-    region = db.session.get(Region, region_id)
-    if region is None:
-        raise NotFound("未找到该区域", code="region_not_found")
-    return region
-
-
-def administered_region_or_404(actor: Actor, region_id: int) -> Region:
-    """The region, when the caller administers it (street admins of it or above, system
-    admins); else 404 as if it did not exist."""
-    region = region_or_404(region_id)
-    if not actor.administers_region(region.path):
-        raise NotFound("未找到该区域", code="region_not_found")
-    return region
-
-
-def within_region(region: Region) -> sa.ColumnElement[bool]:
-    """Communities of `region` and of every region below it."""
-    return Community.region_id.in_(
-        sa.select(Region.id).where(Region.path.startswith(region.path, autoescape=True))
-    )
-
-
-def scoped_or_404(model: type[T], row_id: int, community: Community) -> T:
-    row = db.session.scalar(
-        sa.select(model).where(model.id == row_id, model.community_id == community.id)
-    )
-    if row is None:
-        message, code = NOT_FOUND.get(model.__name__, ("未找到该资源", "not_found"))
-        raise NotFound(message, code=code)
-    return row
-
-
-def scoped_ids_or_404(model: type, ids: list[int], community: Community) -> list:
-    """All the rows named by `ids`, each in `community`; one missing or foreign id is a 404."""
-    wanted = set(ids)
-    rows = db.session.scalars(
-        sa.select(model).where(model.id.in_(wanted), model.community_id == community.id)
-    ).all()
-    if len(rows) != len(wanted):
-        message, code = NOT_FOUND.get(model.__name__, ("未找到该资源", "not_found"))
-        raise NotFound(message, code=code)
-    return list(rows)
+from backend.core.errors import Conflict
 
 
 def flush_unique(message: str, code: str) -> None:

@@ -10,15 +10,11 @@ import sqlalchemy as sa
 
 from backend.communities.models import Building, Household, Unit
 from backend.communities.permissions import policy
-from backend.communities.services.common import (
-    apply_changes,
-    community_or_404,
-    flush_unique,
-    scoped_or_404,
-)
+from backend.communities.services.common import apply_changes, flush_unique
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
-from backend.core.errors import Conflict, InvalidInput
+from backend.core.errors import InvalidInput
+from backend.core.tenancy.scoping import community_or_404, scoped_or_404
 
 # The columns of the register committees keep, in Chinese or English.
 CSV_COLUMNS = {
@@ -79,18 +75,15 @@ def update_household(*, actor: Actor, community_id: int, household_id: int, chan
 
 
 def delete_household(*, actor: Actor, community_id: int, household_id: int) -> None:
-    """Remove a household entered by mistake; 409 household_in_use once residents claimed it."""
-    from backend.accounts.models import Membership
-
+    """Remove a household entered by mistake; 409 household_in_use once anything points at it
+    (a resident's claim, a ballot, a roll): the foreign keys are the referee, so the register
+    need not know who may point here."""
     with transaction() as tx:
         community = community_or_404(community_id)
         policy.require(actor, "community.manage_households", community)
         household = scoped_or_404(Household, household_id, community)
-        if tx.scalar(
-            sa.select(Membership.id).where(Membership.household_id == household.id).limit(1)
-        ):
-            raise Conflict("已有居民认领该房屋，不能删除", code="household_in_use")
         tx.delete(household)
+        flush_unique("该房屋已被居民认领或已有相关记录，不能删除", "household_in_use")
 
 
 def import_households(*, actor: Actor, community_id: int, content: bytes) -> dict:

@@ -5,26 +5,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from backend.communities.models import (
-    REGION_LEVELS,
     Building,
-    Community,
     Household,
-    Region,
     Unit,
     grid_buildings,
     service_area_buildings,
 )
 from backend.communities.permissions import policy
-from backend.communities.services.common import (
-    apply_changes,
-    community_or_404,
-    flush_unique,
-    region_or_404,
-    scoped_or_404,
-)
+from backend.communities.services.common import apply_changes, flush_unique
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.core.tenancy.models import REGION_LEVELS, Community, Region
+from backend.core.tenancy.scoping import community_or_404, region_or_404, scoped_or_404
 
 
 def list_regions(*, actor: Actor, filters: dict) -> sa.Select:

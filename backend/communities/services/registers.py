@@ -14,16 +14,11 @@ from backend.communities.models import (
     ServiceArea,
 )
 from backend.communities.permissions import policy
-from backend.communities.services.common import (
-    apply_changes,
-    community_or_404,
-    flush_unique,
-    scoped_ids_or_404,
-    scoped_or_404,
-)
-from backend.core.auth import Actor, Role
+from backend.communities.services.common import apply_changes, flush_unique
+from backend.core.auth import Actor, Role, role_holders
 from backend.core.db import db, transaction
 from backend.core.errors import Forbidden, InvalidInput, NotFound
+from backend.core.tenancy.scoping import community_or_404, scoped_ids_or_404, scoped_or_404
 
 
 def list_grids(*, actor: Actor, community_id: int) -> sa.Select:
@@ -39,19 +34,8 @@ def list_grids(*, actor: Actor, community_id: int) -> sa.Select:
 
 def _grid_workers(community, user_ids: list[int]) -> list[GridWorker]:
     """Only users holding the grid_worker role in this community may patrol its grids."""
-    from backend.accounts.models import Membership
-
     wanted = set(user_ids)
-    holders = set(
-        db.session.scalars(
-            sa.select(Membership.user_id).where(
-                Membership.community_id == community.id,
-                Membership.role == Role.GRID_WORKER,
-                Membership.status == "verified",
-                Membership.user_id.in_(wanted),
-            )
-        )
-    )
+    holders = role_holders(community.id, Role.GRID_WORKER, wanted)
     if holders != wanted:
         raise InvalidInput(
             "网格员必须是本社区的网格员", code="not_a_grid_worker",

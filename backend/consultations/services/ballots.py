@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import Membership
-from backend.communities.models import Community, Region
 from backend.consultations.models import (
     CHANNELS,
     Ballot,
@@ -47,6 +46,7 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.core.tenancy.models import Community, Region
 
 # Receipt codes: 16 characters of an alphabet without look-alikes (0/O, 1/I/L), 80 bits.
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

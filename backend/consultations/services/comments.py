@@ -17,8 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from backend.accounts.services.signin import wechat_openid
-from backend.communities.models import Community
 from backend.consultations.models import Comment, CommentReport, Need
 from backend.consultations.services.common import Context, load, oversees
 from backend.consultations.services.needs import (
@@ -30,7 +28,9 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
 from backend.core.errors import Conflict, InvalidInput, NotFound
+from backend.core.tenancy.models import Community
 from backend.core.wechat.content import Scene, Verdict, moderate_text
+from backend.core.wechat.identity import wechat_openid
 
 DISCUSSION_OPEN = ("collecting", "voting")
 

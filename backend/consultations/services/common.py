@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from flask import g, has_app_context
 
 from backend.accounts.models import Membership
-from backend.communities.models import Community, Household
-from backend.communities.services.common import community_or_404
+from backend.communities.models import Household
 from backend.consultations.models import (
     Consultation,
     consultation_buildings,
@@ -22,6 +21,8 @@ from backend.consultations.permissions import policy
 from backend.core.auth import Actor, Role
 from backend.core.db import db
 from backend.core.errors import Forbidden, InvalidInput, NotFound
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import community_or_404
 
 # Who sees a consultation that is not (or no longer) before the residents.
 HIDDEN_FROM_RESIDENTS = ("draft",)

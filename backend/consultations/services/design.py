@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from backend.accounts.models import Membership
-from backend.communities.models import Building, Community, Household, Unit
-from backend.communities.services.common import community_or_404, scoped_ids_or_404
+from backend.communities.models import Building, Household, Unit
 from backend.consultations.models import (
     Consultation,
     ConsultationOption,
@@ -24,6 +23,8 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import community_or_404, scoped_ids_or_404
 
 # Fields that shape who votes and how: fixed once the needs phase is under way.
 FIXED_ONCE_COLLECTING = ("method", "needs_opens_at")

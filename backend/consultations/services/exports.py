@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from backend.communities.models import Building, Community, Household, Unit
+from backend.communities.models import Building, Household, Unit
 from backend.consultations.models import (
     CHANNELS,
     DECISIONS,
@@ -44,6 +44,7 @@ from backend.core.db import db, transaction
 from backend.core.errors import Conflict
 from backend.core.metrics import DEFAULT_TIMEZONE
 from backend.core.spreadsheets import FORMULA_START, safe_file_name
+from backend.core.tenancy.models import Community
 
 PARTS = {"result": "表决结果", "ballots": "表决清单"}
 FORMATS = {

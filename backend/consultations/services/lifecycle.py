@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from backend.accounts.services.memberships import committee_user_ids
-from backend.communities.models import Community
 from backend.consultations.models import (
     RUNNING,
     Ballot,
@@ -37,6 +36,7 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, DomainError, InvalidInput
+from backend.core.tenancy.models import Community
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from backend.accounts.services.signin import wechat_openid
-from backend.communities.models import Community
-from backend.communities.services.common import community_or_404
 from backend.consultations.models import JointMeeting
 from backend.consultations.permissions import policy
 from backend.consultations.services.common import consultation_or_404
@@ -28,7 +25,10 @@ from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import InvalidInput, NotFound
 from backend.core.metrics import DEFAULT_TIMEZONE
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import community_or_404
 from backend.core.wechat.client import Scene
+from backend.core.wechat.identity import wechat_openid
 from backend.core.wechat.media import media_visible_to, submit_media_check_for
 from backend.core.wechat.models import MediaCheck
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from backend.communities.services.common import community_or_404
 from backend.consultations.models import Comment, Need, NeedSupport
 from backend.consultations.permissions import policy
 from backend.consultations.services.comments import comment_or_404, present_comments
@@ -30,6 +29,7 @@ from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.notifications.services import notify
+from backend.core.tenancy.scoping import community_or_404
 
 EXCERPT = 100
 

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.accounts.services.signin import wechat_openid
-from backend.communities.models import Community
 from backend.consultations.models import Consultation, Need, NeedSupport
 from backend.consultations.services.common import (
     Context,
@@ -29,7 +27,9 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, Forbidden, NotFound
+from backend.core.tenancy.models import Community
 from backend.core.wechat.content import Scene, Verdict, moderate_text
+from backend.core.wechat.identity import wechat_openid
 from backend.core.wechat.media import media_visible_to, submit_media_check_for
 from backend.core.wechat.models import MediaCheck
 

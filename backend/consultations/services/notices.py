@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from backend.communities.models import Community
 from backend.consultations.models import Consultation
 from backend.core.notifications.services import WechatMessage, notify
+from backend.core.tenancy.models import Community
 
 
 def local_time(moment: datetime, community: Community) -> str:

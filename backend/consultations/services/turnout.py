@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, with_expression
 
 from backend.communities.models import Building
-from backend.communities.services.common import community_or_404
 from backend.consultations.models import CHANNELS, Ballot, ConsultationElector
 from backend.consultations.permissions import policy
 from backend.consultations.services.ballots import receipt_hash
@@ -18,6 +17,7 @@ from backend.core.auth import Actor
 from backend.core.db import db
 from backend.core.errors import Conflict, NotFound
 from backend.core.pagination import Presented
+from backend.core.tenancy.scoping import community_or_404
 
 COUNTED = ("closed", "published")
 

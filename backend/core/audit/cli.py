@@ -33,9 +33,9 @@ def audit_head(community_code: str | None) -> None:
     """Print a chain's head (seq and hash), e.g. to publish it on the notice board."""
     import sqlalchemy as sa
 
-    from backend.communities.models import Community
     from backend.core.audit.services import chain_head
     from backend.core.db import db
+    from backend.core.tenancy.models import Community
 
     community = None
     if community_code:

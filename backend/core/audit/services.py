@@ -31,7 +31,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from backend.communities.services.common import community_or_404
 from backend.core.audit.models import (
     GENESIS_HASH,
     RESULTS,
@@ -44,6 +43,7 @@ from backend.core.audit.permissions import platform_roles, policy, require_platf
 from backend.core.auth import Actor, Role, ScopedToRegion
 from backend.core.db import db, utcnow
 from backend.core.request_context import client_ip, request_id
+from backend.core.tenancy.scoping import community_or_404
 
 # Details are for ids, states and counts. These keys mean a caller is about to log personal data
 # or a secret; that is a bug in the caller, so it fails loudly in tests.

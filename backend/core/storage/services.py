@@ -29,12 +29,12 @@ from typing import Protocol
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from backend.communities.services.common import community_or_404
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import DomainError, InvalidInput, NotFound
 from backend.core.storage.models import StoredFile
 from backend.core.storage.permissions import policy
+from backend.core.tenancy.scoping import community_or_404
 
 log = logging.getLogger(__name__)
 

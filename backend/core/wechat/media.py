@@ -16,8 +16,10 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, NotFound, ServiceUnavailable
+from backend.core.tenancy.scoping import community_or_404
 from backend.core.wechat.client import SUGGESTIONS, wechat_client
 from backend.core.wechat.models import MediaCheck
+from backend.core.wechat.permissions import policy
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +151,6 @@ def decide_media_check(*, actor: Actor, community_id: int, check_id: int, verdic
 
 
 def _reviewed_community(actor: Actor, community_id: int):
-    from backend.communities.services.common import community_or_404
-    from backend.core.wechat.permissions import policy
-
     community = community_or_404(community_id)
     policy.require(actor, "media.review", community)
     return community

@@ -1,4 +1,4 @@
-"""Models of the WeChat client: the shared access token, media checks."""
+"""Models of the WeChat client: who a user is on WeChat, the shared access token, media checks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,24 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.crypto import EncryptedText
-from backend.core.db import Base, utcnow
+from backend.core.db import Base, Timestamped, utcnow
 
 MEDIA_CHECK_STATUSES = ("pending", "pass", "review", "risky", "manual_review")
+
+
+class WechatIdentity(Base, Timestamped):
+    """The WeChat account behind a user (accounts' `users` row). The session key stays here,
+    encrypted."""
+
+    __tablename__ = "wechat_identities"
+    __table_args__ = (sa.UniqueConstraint("appid", "openid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    appid: Mapped[str] = mapped_column(sa.String(64))
+    openid: Mapped[str] = mapped_column(sa.String(128))
+    unionid: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    session_key: Mapped[str | None] = mapped_column(EncryptedText)
 
 
 class WechatAccessToken(Base):

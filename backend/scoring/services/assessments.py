@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.communities.models import Community
-from backend.communities.services.common import administered_region_or_404, within_region
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, NotFound
-from backend.core.metrics import Period, registry
+from backend.core.metrics import Communities, Period, registry
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import administered_region_or_404, within_region
 from backend.scoring import evaluation
 from backend.scoring.evaluation import Measurements
 from backend.scoring.models import (
@@ -47,7 +47,7 @@ from backend.scoring.services.common import (
     standard_for,
     standard_or_404,
 )
-from backend.scoring.services.presenting import present, present_summary
+from backend.scoring.services.presenting import present, present_preview, present_summary
 from backend.scoring.standard import Standard
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,20 @@ class RunReport:
 # ---------------------------------------------------------------- evaluating
 
 
+def communities_with_zones(community_ids: Sequence[int]) -> Communities:
+    """The communities with their time zones, read once for every measurement of a run."""
+    zones = dict(
+        db.session.execute(
+            sa.select(Community.id, Community.timezone).where(Community.id.in_(community_ids))
+        ).all()
+    )
+    return Communities({community_id: zones.get(community_id) for community_id in community_ids})
+
+
 def measure(standard: Standard, period: Period, community_ids: Sequence[int]) -> Measurements:
     """Every (measurement, period) the standard reads, for all `community_ids` at once."""
     metrics = registry()
+    community_ids = communities_with_zones(community_ids)
     values, evidence = {}, {}
     shown = standard.evidence_needed()
     for name, period_key in sorted(standard.metrics_needed()):
@@ -412,8 +423,6 @@ def scorecard(*, actor: Actor, community_id: int, filters: dict) -> dict:
         return present(newest, community)
     if not drafts:
         raise NotFound("该社区这一期还没有定稿的评估", code="assessment_not_found")
-    from backend.scoring.services.presenting import present_preview
-
     items, totals = evaluate(found.standard, period, [community.id])[community.id]
     return present_preview(
         found.standard, definitions(found.standard), period, community, items, totals

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from backend.communities.models import Community, Region
-from backend.communities.services.common import community_or_404
 from backend.core.auth import Actor, Role
 from backend.core.db import db, utcnow
 from backend.core.errors import InvalidInput, NotFound
 from backend.core.metrics import DEFAULT_TIMEZONE, Period, registry
+from backend.core.tenancy.models import Community, Region
+from backend.core.tenancy.scoping import community_or_404
 from backend.scoring.models import CommunityStandard, UploadedStandard
 from backend.scoring.permissions import policy
 from backend.scoring.standard import Standard, StandardInvalid, builtin_documents, parse_standard

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from backend.communities.models import Community
 from backend.core.db import db
 from backend.core.metrics import Period
+from backend.core.tenancy.models import Community
 from backend.scoring.evaluation import STATUSES
 from backend.scoring.models import ASSESSMENT_STATES, Assessment, AssessmentRun
 from backend.scoring.standard import (

@@ -7,10 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
-from backend.communities.models import Community
-from backend.communities.services.common import administered_region_or_404, within_region
 from backend.core.auth import Actor
 from backend.core.db import db
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import administered_region_or_404, within_region
 from backend.scoring.services.assessments import (
     communities_by_standard,
     newest_per_community,

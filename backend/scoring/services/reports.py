@@ -25,13 +25,13 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from backend.communities.models import Community
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
 from backend.core.metrics import DEFAULT_TIMEZONE
 from backend.core.spreadsheets import FORMULA_START, safe_file_name
 from backend.core.storage.services import photo_url
+from backend.core.tenancy.models import Community
 from backend.scoring.evaluation import STATUSES
 from backend.scoring.services.assessments import get_assessment
 from backend.scoring.standard import ASSESSOR_ROLES

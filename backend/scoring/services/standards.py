@@ -6,13 +6,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.communities.models import Community, Region
-from backend.communities.services.common import region_or_404
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.metrics import registry
+from backend.core.tenancy.models import Community, Region
+from backend.core.tenancy.scoping import region_or_404
 from backend.scoring.models import CommunityStandard, UploadedStandard
 from backend.scoring.services.common import (
     Found,

@@ -31,10 +31,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from backend.communities.models import Building, Community, Organisation, Unit
+from backend.communities.models import Building, Organisation, Unit
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
+from backend.core.tenancy.models import Community
 from backend.core.wechat.content import Scene, Verdict, moderate_text
 from backend.tickets.models import (
     OPEN311_STATUS,

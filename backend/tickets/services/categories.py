@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from backend.communities.services.common import community_or_404
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
 from backend.core.errors import NotFound
+from backend.core.tenancy.scoping import community_or_404
 from backend.tickets.models import CategorySetting, TicketCategory
 from backend.tickets.permissions import policy
 from backend.tickets.services.common import deadlines

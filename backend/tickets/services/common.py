@@ -12,7 +12,6 @@ from flask import g, has_app_context
 
 from backend.accounts.models import User
 from backend.communities.models import (
-    Community,
     Grid,
     GridWorker,
     Organisation,
@@ -20,12 +19,13 @@ from backend.communities.models import (
     grid_buildings,
     service_area_buildings,
 )
-from backend.communities.services.common import community_or_404
 from backend.core.auth import Actor, Role
 from backend.core.db import db, utcnow
 from backend.core.errors import NotFound
 from backend.core.masking import mask_phone
 from backend.core.storage.services import photo_url
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import community_or_404
 from backend.tickets import sla
 from backend.tickets.models import (
     AWAITING_RESPONSE,

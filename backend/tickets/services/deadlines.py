@@ -34,9 +34,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from backend.communities.models import Community
 from backend.core.audit import services as audit
 from backend.core.db import db, transaction, utcnow
+from backend.core.tenancy.models import Community
 from backend.tickets.models import AWAITING_RESPONSE, RUNNING, Ticket
 from backend.tickets.services import notices
 from backend.tickets.services.common import record

@@ -14,12 +14,13 @@ import secrets
 
 import sqlalchemy as sa
 
-from backend.communities.models import Community, Organisation, Region
-from backend.communities.services.common import administered_region_or_404
+from backend.communities.models import Organisation
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import InvalidInput, NotFound
+from backend.core.tenancy.models import Community, Region
+from backend.core.tenancy.scoping import administered_region_or_404
 from backend.tickets.models import Open311Key
 
 # 32 random bytes: as strong as the hash that stores them.

@@ -8,10 +8,10 @@ from flask import current_app
 
 from backend.accounts.models import Membership
 from backend.accounts.services.memberships import committee_user_ids
-from backend.communities.models import Community, Region
 from backend.core.auth import Role
 from backend.core.db import db
 from backend.core.notifications.services import WechatMessage, notify
+from backend.core.tenancy.models import Community, Region
 from backend.tickets.models import STATUSES, Ticket, TicketSupport
 
 

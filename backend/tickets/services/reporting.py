@@ -14,24 +14,24 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.accounts.services.signin import wechat_openid
 from backend.communities.models import (
     Building,
-    Community,
     Grid,
     GridWorker,
     Organisation,
     Unit,
     grid_buildings,
 )
-from backend.communities.services.common import community_or_404
 from backend.core.audit import services as audit
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidInput
 from backend.core.pagination import Presented
 from backend.core.storage.services import attach_photos
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import community_or_404
 from backend.core.wechat.content import Scene, Verdict, moderate_text
+from backend.core.wechat.identity import wechat_openid
 from backend.tickets.models import (
     CHANNELS,
     OPEN,

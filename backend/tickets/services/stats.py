@@ -17,16 +17,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from backend.communities.models import Community, Organisation
-from backend.communities.services.common import (
-    administered_region_or_404,
-    community_or_404,
-    within_region,
-)
+from backend.communities.models import Organisation
 from backend.core.auth import Actor
 from backend.core.db import db, utcnow
 from backend.core.errors import InvalidInput
 from backend.core.metrics import DEFAULT_TIMEZONE, Period
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import administered_region_or_404, community_or_404, within_region
 from backend.tickets import metrics
 from backend.tickets.metrics import Counts, Zones
 from backend.tickets.models import Ticket, TicketCategory

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from backend.accounts.models import WechatIdentity
 from backend.core.db import db, transaction
 from backend.core.notifications.models import OutboxMessage, SubscriptionCredit
 from backend.core.notifications.services import WechatMessage, notify
+from backend.core.wechat.models import WechatIdentity
 
 TEMPLATE = "tpl-ticket-progress"
 DATA = {"thing1": "电梯维修", "time2": "2026-11-03 09:30", "phrase3": "已受理"}

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from backend.accounts.models import WechatIdentity
 from backend.core.db import db, transaction, utcnow
 from backend.core.notifications.models import OutboxMessage
 from backend.core.notifications.services import WechatMessage
+from backend.core.wechat.models import WechatIdentity
 from tests.core.notifications.conftest import DATA, TEMPLATE
 from tests.factories import user
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 
-from backend.accounts.models import WechatIdentity
 from backend.core.db import db
 from backend.core.notifications.models import (
     BODY_LENGTH,
@@ -26,6 +25,7 @@ from backend.core.notifications.models import (
     OutboxMessage,
 )
 from backend.core.wechat.client import TemplateDataInvalid
+from backend.core.wechat.models import WechatIdentity
 from backend.core.wechat.templates import fit_template_data
 
 log = logging.getLogger(__name__)

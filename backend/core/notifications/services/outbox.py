@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from backend.accounts.models import WechatIdentity
-from backend.communities.services.common import community_or_404
 from backend.core.auth import Actor
 from backend.core.db import transaction, utcnow
 from backend.core.errors import DomainError, ServiceUnavailable
 from backend.core.notifications.models import OutboxMessage, SubscriptionCredit
 from backend.core.notifications.permissions import policy
+from backend.core.tenancy.scoping import community_or_404
 from backend.core.wechat.client import SubscriptionRefused, wechat_client
+from backend.core.wechat.models import WechatIdentity
 
 log = logging.getLogger(__name__)
 
