@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 
 from backend.core.auth import Actor, Role, ScopedToRegion
 from backend.core.errors import Forbidden, NotFound
+from backend.core.tenancy.models import Community
+from backend.core.tenancy.scoping import community_or_404
 
 # Any signed-in user, whatever their relation to the community (e.g. reading public facts).
 SIGNED_IN = "signed_in"
@@ -45,6 +47,13 @@ class Policy:
         if not roles:
             raise NotFound()
         raise Forbidden()
+
+    def community(self, actor: Actor, action: str, community_id: int) -> Community:
+        """The community, when `actor` may take `action` in it: 404 `community_not_found` when
+        there is none, 404 when the actor holds no role there, 403 when not the one needed."""
+        community = community_or_404(community_id)
+        self.require(actor, action, community)
+        return community
 
     def require_system_admin(self, actor: Actor) -> None:
         if not actor.is_system_admin:

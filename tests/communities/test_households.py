@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from backend.communities.models import Household
 from backend.core.db import db
-from tests.communities.helpers import (
+from tests.helpers import (
     assert_error,
     assert_ok,
     csv_file,

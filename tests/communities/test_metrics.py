@@ -16,7 +16,7 @@ from backend.core.db import db
 from backend.core.metrics import EVIDENCE_LIMIT, Evidence, Period, registry
 from backend.core.tenancy.models import Community, Region
 from tests import factories
-from tests.communities.helpers import assert_error, assert_ok, url, writes_nothing
+from tests.helpers import assert_error, assert_ok, url, writes_nothing
 from tests.statements import statements
 
 YEAR = Period.calendar_year(2025)

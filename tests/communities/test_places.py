@@ -10,7 +10,7 @@ import pytest
 
 from backend.core.db import db
 from backend.core.tenancy.models import Region
-from tests.communities.helpers import (
+from tests.helpers import (
     API,
     assert_error,
     assert_ok,

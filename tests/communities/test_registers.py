@@ -7,7 +7,7 @@ import pytest
 from backend.communities.models import Organisation
 from backend.core.db import db
 from tests import factories
-from tests.communities.helpers import API, assert_error, assert_ok, names, url, writes_nothing
+from tests.helpers import API, assert_error, assert_ok, names, url, writes_nothing
 
 # ---------------------------------------------------------------- grids
 

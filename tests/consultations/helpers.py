@@ -9,7 +9,7 @@ from backend.consultations.models import Ballot, Consultation
 from backend.core.db import db
 from backend.core.notifications.models import Notification
 from tests import factories
-from tests.communities.helpers import assert_ok
+from tests.helpers import assert_ok
 
 API = "/api/v1"
 

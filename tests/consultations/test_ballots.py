@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from backend.consultations.models import BallotHistory, Consultation
 from backend.consultations.services.ballots import receipt_hash
 from backend.core.db import db
-from tests.communities.helpers import assert_error, assert_ok, pagination, writes_nothing
 from tests.consultations import factories as cf
 from tests.consultations.helpers import close, counted, curl, options_of, owner, paper, vote
+from tests.helpers import assert_error, assert_ok, pagination, writes_nothing
 
 # ---------------------------------------------------------------- casting
 

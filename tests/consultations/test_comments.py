@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from backend.consultations.models import Comment, CommentReport, Need
 from backend.core.audit.models import AuditEntry
 from backend.core.db import db
-from tests.communities.helpers import assert_error, assert_ok, url, writes_nothing
 from tests.consultations import factories
 from tests.factories import grant
+from tests.helpers import assert_error, assert_ok, url, writes_nothing
 
 
 def consultation(make, world, **fields) -> int:

@@ -20,9 +20,9 @@ from backend.core.audit.models import AuditEntry
 from backend.core.db import db
 from backend.core.tenancy.models import Community
 from tests import factories
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
 from tests.consultations import factories as cf
 from tests.consultations.helpers import curl, owner
+from tests.helpers import assert_error, assert_ok, writes_nothing
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from backend.consultations.models import Consultation
 from backend.consultations.services.lifecycle import advance_due
 from backend.core.db import db, utcnow
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
 from tests.consultations import factories as cf
 from tests.consultations.helpers import curl, notices_of
+from tests.helpers import assert_error, assert_ok, writes_nothing
 
 
 def iso(moment) -> str:

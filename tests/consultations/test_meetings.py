@@ -14,9 +14,9 @@ from backend.core.audit.models import AuditEntry
 from backend.core.db import db, utcnow
 from backend.core.tenancy.models import Community
 from backend.core.wechat.models import MediaCheck
-from tests.communities.helpers import assert_error, assert_ok, pagination, url, writes_nothing
 from tests.consultations import factories
 from tests.core.wechat.test_media import push, verdict
+from tests.helpers import assert_error, assert_ok, pagination, url, writes_nothing
 
 PHOTO = "https://files.example.cn/meetings/1.jpg"
 OTHER_PHOTO = "https://files.example.cn/meetings/2.jpg"

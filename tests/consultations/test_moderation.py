@@ -9,8 +9,8 @@ from backend.consultations.models import Comment, Need, NeedSupport
 from backend.core.audit.models import AuditEntry
 from backend.core.db import db
 from backend.core.notifications.models import Notification
-from tests.communities.helpers import assert_error, assert_ok, pagination, url, writes_nothing
 from tests.consultations import factories
+from tests.helpers import assert_error, assert_ok, pagination, url, writes_nothing
 
 NEED_BODY = {"title": "加装电梯", "description": "三楼以上老人多", "need_class": "improve"}
 

@@ -8,9 +8,9 @@ from backend.consultations.models import Need, NeedSupport
 from backend.core.audit.models import AuditEntry
 from backend.core.db import db
 from backend.core.wechat.models import MediaCheck
-from tests.communities.helpers import assert_error, assert_ok, pagination, url, writes_nothing
 from tests.consultations import factories
 from tests.factories import grant
+from tests.helpers import assert_error, assert_ok, pagination, url, writes_nothing
 
 BODY = {"title": "加装电梯", "description": "三楼以上老人多，上下楼困难", "need_class": "improve"}
 PHOTOS = ["https://cdn.example.com/needs/1.jpg", "https://cdn.example.com/needs/2.jpg"]

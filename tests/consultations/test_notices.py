@@ -13,9 +13,9 @@ from backend.communities.models import Unit
 from backend.core.db import db
 from backend.core.notifications.models import OutboxMessage
 from backend.core.notifications.services import send_due_messages
-from tests.communities.helpers import API, assert_ok, url
 from tests.consultations import factories as cf
 from tests.consultations.helpers import curl
+from tests.helpers import API, assert_ok, url
 
 TEMPLATE = "tpl-consultation"
 # 24 characters: longer than the 20 a WeChat "thing" field holds.

@@ -10,9 +10,9 @@ from backend.consultations.models import Consultation
 from backend.consultations.services.lifecycle import advance_due
 from backend.core.db import db
 from tests import factories
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
 from tests.consultations import factories as cf
 from tests.consultations.helpers import close, curl, notices_of, options_of, owner, paper, vote
+from tests.helpers import assert_error, assert_ok, writes_nothing
 
 
 def per_resident_vote(make, world) -> tuple[int, int, int]:

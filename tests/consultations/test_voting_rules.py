@@ -11,9 +11,9 @@ from backend.core.db import db
 from backend.core.tenancy.models import Community
 from backend.demo import DEVELOPER_REF
 from tests import factories
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
 from tests.consultations import factories as cf
 from tests.consultations.helpers import close, counted, curl, options_of, owner, paper, vote
+from tests.helpers import assert_error, assert_ok, writes_nothing
 
 D = Decimal
 

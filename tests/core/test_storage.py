@@ -16,7 +16,7 @@ from backend.core.errors import InvalidInput
 from backend.core.scheduler import collect_jobs
 from backend.core.storage.models import StoredFile
 from backend.core.storage.services import DiskStorage, attach_photos, photo_url
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
+from tests.helpers import assert_error, assert_ok, writes_nothing
 
 
 def _png(width: int = 3, height: int = 2) -> bytes:

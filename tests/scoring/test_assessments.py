@@ -14,7 +14,7 @@ from backend.core.db import db, utcnow
 from backend.core.tenancy.models import Region
 from backend.scoring.models import Assessment, AssessmentRun
 from tests import factories
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
+from tests.helpers import assert_error, assert_ok, writes_nothing
 from tests.statements import statements
 
 API = "/api/v1"

@@ -20,7 +20,7 @@ from backend.core.db import db
 from backend.core.tenancy.models import Community
 from backend.scoring.services.reports import sheet_title
 from backend.scoring.standard import builtin_documents
-from tests.communities.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_ok
 
 API = "/api/v1"
 GREEN = "hlj_green_community"

@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 
 from backend.scoring.standard import builtin_documents
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
 from tests.factories import grant, user
+from tests.helpers import assert_error, assert_ok, writes_nothing
 
 API = "/api/v1"
 HLJ = "hlj_green_community"

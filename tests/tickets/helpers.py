@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import io
 
-from tests.communities.helpers import assert_ok, url
 from tests.core.test_storage import PNG
+from tests.helpers import assert_ok, url
 
 
 def turl(community_id: int, *parts) -> str:

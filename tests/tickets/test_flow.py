@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from backend.core.db import db
 from backend.tickets.models import Ticket
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
+from tests.helpers import assert_error, assert_ok, writes_nothing
 from tests.tickets.helpers import move, photo, report, resolved_ticket, turl
 
 

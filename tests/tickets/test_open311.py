@@ -19,7 +19,7 @@ from backend.tickets.models import CategorySetting, Open311Key, Ticket, TicketCa
 from backend.tickets.open311 import services as open311
 from backend.tickets.services.keys import hash_key
 from tests import factories
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
+from tests.helpers import assert_error, assert_ok, writes_nothing
 
 V2 = "/open311/v2"
 KEYS = "/api/v1/regions/{}/open311-keys"

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.core.db import db
-from tests.communities.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_ok
 from tests.tickets.helpers import turl
 
 # ticket name -> how it is reachable

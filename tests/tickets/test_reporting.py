@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from backend.core.db import db
 from backend.core.notifications.models import Notification
 from backend.tickets.models import Ticket, TicketEvent
-from tests.communities.helpers import assert_error, assert_ok, url, writes_nothing
+from tests.helpers import assert_error, assert_ok, url, writes_nothing
 from tests.tickets.helpers import move, photo, report, turl
 
 # A point, with the reporter's separate consent to give it.

@@ -21,7 +21,7 @@ from backend.scoring.services.assessments import communities_with_zones as zoned
 from backend.tickets import metrics
 from backend.tickets.models import Ticket, TicketCategory
 from tests import factories
-from tests.communities.helpers import API, assert_error, assert_ok
+from tests.helpers import API, assert_error, assert_ok
 from tests.statements import statements
 
 YEAR_2024 = {"from": "2024-01-01", "to": "2024-12-31"}

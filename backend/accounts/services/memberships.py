@@ -26,7 +26,6 @@ from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.notifications.services import notify
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import community_or_404
 
 INVITATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off paper
 INVITATION_LENGTH = 10
@@ -59,8 +58,7 @@ def claim_household(*, actor: Actor, community_id: int, data: dict) -> Membershi
     409 membership_exists when the user already holds or awaits this household.
     A rejected or revoked claim may be made again: the same record returns to pending.
     """
-    community = community_or_404(community_id)
-    policy.require(actor, "membership.claim", community)
+    community = policy.community(actor, "membership.claim", community_id)
     now = utcnow()
     with transaction() as tx:
         household = tx.scalar(
@@ -134,8 +132,7 @@ def claim_household(*, actor: Actor, community_id: int, data: dict) -> Membershi
 
 def list_memberships(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """Residents' claims of the community, newest first, by status / building / relation."""
-    community = community_or_404(community_id)
-    policy.require(actor, "membership.list", community)
+    community = policy.community(actor, "membership.list", community_id)
     query = (
         sa.select(Membership)
         .options(joinedload(Membership.user))
@@ -154,7 +151,6 @@ def list_memberships(*, actor: Actor, community_id: int, filters: dict) -> sa.Se
 
 
 def _decide(actor: Actor, community: Community, membership_id: int, expected: str) -> Membership:
-    policy.require(actor, "membership.decide", community)
     membership = _membership_in(community, membership_id)
     if membership.role != Role.RESIDENT:
         raise NotFound("没有这条成员记录", code="membership_not_found")
@@ -188,7 +184,7 @@ def _audit_membership(
 
 def verify_membership(*, actor: Actor, community_id: int, membership_id: int) -> Membership:
     """The committee confirms a pending claim. 409 membership_state unless pending."""
-    community = community_or_404(community_id)
+    community = policy.community(actor, "membership.decide", community_id)
     with transaction():
         membership = _decide(actor, community, membership_id, "pending")
         membership.status = "verified"
@@ -208,7 +204,7 @@ def reject_membership(
     *, actor: Actor, community_id: int, membership_id: int, reason: str
 ) -> Membership:
     """The committee refuses a pending claim; the resident sees the reason at /me."""
-    community = community_or_404(community_id)
+    community = policy.community(actor, "membership.decide", community_id)
     with transaction():
         membership = _decide(actor, community, membership_id, "pending")
         membership.status = "rejected"
@@ -228,7 +224,7 @@ def revoke_membership(
     *, actor: Actor, community_id: int, membership_id: int, reason: str
 ) -> Membership:
     """Withdraw a verification (a mistake, a resident who moved out). 409 unless verified."""
-    community = community_or_404(community_id)
+    community = policy.community(actor, "membership.decide", community_id)
     with transaction():
         membership = _decide(actor, community, membership_id, "verified")
         membership.status = "revoked"
@@ -244,8 +240,7 @@ def issue_invitations(
 
     A new code replaces the household's unused ones. The plaintext is returned once, never stored.
     """
-    community = community_or_404(community_id)
-    policy.require(actor, "membership.invite", community)
+    community = policy.community(actor, "membership.invite", community_id)
     now = utcnow()
     with transaction() as tx:
         query = sa.select(Household).where(Household.community_id == community.id)
@@ -287,8 +282,7 @@ def issue_invitations(
 
 def list_staff(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """The community's staff roles (committee, grid workers, professionals), current first."""
-    community = community_or_404(community_id)
-    policy.require(actor, "membership.staff_list", community)
+    community = policy.community(actor, "membership.staff_list", community_id)
     query = sa.select(Membership).options(joinedload(Membership.user)).where(
         Membership.community_id == community.id,
         Membership.role.in_([str(role) for role in STAFF_ROLES]),
@@ -304,8 +298,7 @@ def list_staff(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
 def grant_staff_role(*, actor: Actor, community_id: int, data: dict) -> Membership:
     """Give a user a staff role here. The user is found by username; with a password, a new
     staff account is created. Outcomes: the membership; 404 user_not_found; 409 role_held."""
-    community = community_or_404(community_id)
-    policy.require(actor, "membership.staff_manage", community)
+    community = policy.community(actor, "membership.staff_manage", community_id)
     with transaction() as tx:
         user = tx.scalar(sa.select(User).where(User.username == data["username"]))
         created = user is None
@@ -349,8 +342,7 @@ def grant_staff_role(*, actor: Actor, community_id: int, data: dict) -> Membersh
 def revoke_staff_role(*, actor: Actor, community_id: int, membership_id: int) -> Membership:
     """Take a staff role away. The last committee member cannot be removed (409): someone must
     remain to run the community."""
-    community = community_or_404(community_id)
-    policy.require(actor, "membership.staff_manage", community)
+    community = policy.community(actor, "membership.staff_manage", community_id)
     with transaction():
         membership = _membership_in(community, membership_id)
         if membership.role not in STAFF_ROLES or membership.status != "verified":

@@ -14,7 +14,7 @@ from backend.communities.services.common import apply_changes, flush_unique
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
 from backend.core.errors import InvalidInput
-from backend.core.tenancy.scoping import community_or_404, scoped_or_404
+from backend.core.tenancy.scoping import scoped_or_404
 
 # The columns of the register committees keep, in Chinese or English.
 CSV_COLUMNS = {
@@ -29,8 +29,7 @@ MAX_AREA = Decimal("99999.99")
 
 
 def list_households(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
-    community = community_or_404(community_id)
-    policy.require(actor, "community.view_households", community)
+    community = policy.community(actor, "community.view_households", community_id)
     query = sa.select(Household).where(Household.community_id == community.id)
     for name in ("building_id", "unit_id", "room", "owner_ref"):
         if filters.get(name) is not None:
@@ -39,8 +38,7 @@ def list_households(*, actor: Actor, community_id: int, filters: dict) -> sa.Sel
 
 
 def get_household(*, actor: Actor, community_id: int, household_id: int) -> Household:
-    community = community_or_404(community_id)
-    policy.require(actor, "community.view_households", community)
+    community = policy.community(actor, "community.view_households", community_id)
     return scoped_or_404(Household, household_id, community)
 
 
@@ -48,8 +46,7 @@ def create_household(*, actor: Actor, community_id: int, data: dict) -> Househol
     """Register one household in a unit of this community. 404 for a foreign unit;
     409 household_exists when the room is already registered."""
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_households", community)
+        community = policy.community(actor, "community.manage_households", community_id)
         unit = scoped_or_404(Unit, data.pop("unit_id"), community)
         household = Household(
             community_id=community.id, building_id=unit.building_id, unit_id=unit.id, **data
@@ -61,8 +58,7 @@ def create_household(*, actor: Actor, community_id: int, data: dict) -> Househol
 
 def update_household(*, actor: Actor, community_id: int, household_id: int, changes: dict):
     with transaction():
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_households", community)
+        community = policy.community(actor, "community.manage_households", community_id)
         household = scoped_or_404(Household, household_id, community)
         if "unit_id" in changes:
             unit = scoped_or_404(Unit, changes.pop("unit_id"), community)
@@ -79,8 +75,7 @@ def delete_household(*, actor: Actor, community_id: int, household_id: int) -> N
     (a resident's claim, a ballot, a roll): the foreign keys are the referee, so the register
     need not know who may point here."""
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_households", community)
+        community = policy.community(actor, "community.manage_households", community_id)
         household = scoped_or_404(Household, household_id, community)
         tx.delete(household)
         flush_unique("该房屋已被居民认领或已有相关记录，不能删除", "household_in_use")
@@ -93,8 +88,7 @@ def import_households(*, actor: Actor, community_id: int, content: bytes) -> dic
     updated. All or nothing: one bad row answers 422 with every bad row listed, nothing written.
     """
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_households", community)
+        community = policy.community(actor, "community.manage_households", community_id)
         rows = _parse_register(content)
         summary = {"rows": len(rows), "created": 0, "updated": 0, "buildings_created": 0,
                    "units_created": 0}

@@ -17,7 +17,7 @@ from backend.core.auth import Actor
 from backend.core.db import db, transaction
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.core.tenancy.models import REGION_LEVELS, Community, Region
-from backend.core.tenancy.scoping import community_or_404, region_or_404, scoped_or_404
+from backend.core.tenancy.scoping import region_or_404, scoped_or_404
 
 
 def list_regions(*, actor: Actor, filters: dict) -> sa.Select:
@@ -75,8 +75,7 @@ def list_communities(*, actor: Actor, filters: dict) -> sa.Select:
 
 def get_community(*, actor: Actor, community_id: int) -> Community:
     """One community, public to every signed-in user (its buildings come with it)."""
-    community = community_or_404(community_id)
-    policy.require(actor, "community.view", community)
+    community = policy.community(actor, "community.view", community_id)
     return community
 
 
@@ -101,15 +100,13 @@ def create_community(*, actor: Actor, data: dict) -> Community:
 def update_community(*, actor: Actor, community_id: int, changes: dict) -> Community:
     """The committee corrects its community's name, address or time zone."""
     with transaction():
-        community = community_or_404(community_id)
-        policy.require(actor, "community.edit", community)
+        community = policy.community(actor, "community.edit", community_id)
         apply_changes(community, changes)
         return community
 
 
 def list_buildings(*, actor: Actor, community_id: int) -> sa.Select:
-    community = community_or_404(community_id)
-    policy.require(actor, "community.view", community)
+    community = policy.community(actor, "community.view", community_id)
     return (
         sa.select(Building)
         .where(Building.community_id == community.id)
@@ -118,16 +115,14 @@ def list_buildings(*, actor: Actor, community_id: int) -> sa.Select:
 
 
 def get_building(*, actor: Actor, community_id: int, building_id: int) -> Building:
-    community = community_or_404(community_id)
-    policy.require(actor, "community.view", community)
+    community = policy.community(actor, "community.view", community_id)
     return scoped_or_404(Building, building_id, community)
 
 
 def create_building(*, actor: Actor, community_id: int, data: dict) -> Building:
     """Add a building, optionally with its units by name. 409 building_name_taken."""
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_places", community)
+        community = policy.community(actor, "community.manage_places", community_id)
         unit_names = data.pop("unit_names", None) or []
         if len(set(unit_names)) != len(unit_names):
             raise InvalidInput("单元名称重复", code="unit_name_duplicate")
@@ -140,8 +135,7 @@ def create_building(*, actor: Actor, community_id: int, data: dict) -> Building:
 
 def update_building(*, actor: Actor, community_id: int, building_id: int, changes: dict):
     with transaction():
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_places", community)
+        community = policy.community(actor, "community.manage_places", community_id)
         building = scoped_or_404(Building, building_id, community)
         apply_changes(building, changes)
         flush_unique("该楼栋名称已存在", "building_name_taken")
@@ -151,8 +145,7 @@ def update_building(*, actor: Actor, community_id: int, building_id: int, change
 def delete_building(*, actor: Actor, community_id: int, building_id: int) -> None:
     """Remove a building entered by mistake. 409 building_not_empty while households remain."""
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_places", community)
+        community = policy.community(actor, "community.manage_places", community_id)
         building = scoped_or_404(Building, building_id, community)
         if tx.scalar(sa.select(Household.id).where(Household.building_id == building.id).limit(1)):
             raise Conflict("楼栋下仍有房屋，不能删除", code="building_not_empty")
@@ -170,8 +163,7 @@ def _ensure_unreferenced_building(building: Building) -> None:
 
 def create_unit(*, actor: Actor, community_id: int, building_id: int, data: dict) -> Unit:
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_places", community)
+        community = policy.community(actor, "community.manage_places", community_id)
         building = scoped_or_404(Building, building_id, community)
         unit = Unit(community_id=community.id, building_id=building.id, name=data["name"])
         tx.add(unit)
@@ -181,8 +173,7 @@ def create_unit(*, actor: Actor, community_id: int, building_id: int, data: dict
 
 def update_unit(*, actor: Actor, community_id: int, unit_id: int, changes: dict) -> Unit:
     with transaction():
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_places", community)
+        community = policy.community(actor, "community.manage_places", community_id)
         unit = scoped_or_404(Unit, unit_id, community)
         apply_changes(unit, changes)
         flush_unique("该单元名称已存在", "unit_name_taken")
@@ -192,8 +183,7 @@ def update_unit(*, actor: Actor, community_id: int, unit_id: int, changes: dict)
 def delete_unit(*, actor: Actor, community_id: int, unit_id: int) -> None:
     """409 unit_not_empty while households remain."""
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_places", community)
+        community = policy.community(actor, "community.manage_places", community_id)
         unit = scoped_or_404(Unit, unit_id, community)
         if tx.scalar(sa.select(Household.id).where(Household.unit_id == unit.id).limit(1)):
             raise Conflict("单元下仍有房屋，不能删除", code="unit_not_empty")

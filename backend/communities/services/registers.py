@@ -18,12 +18,11 @@ from backend.communities.services.common import apply_changes, flush_unique
 from backend.core.auth import Actor, Role, role_holders
 from backend.core.db import db, transaction
 from backend.core.errors import Forbidden, InvalidInput, NotFound
-from backend.core.tenancy.scoping import community_or_404, scoped_ids_or_404, scoped_or_404
+from backend.core.tenancy.scoping import scoped_ids_or_404, scoped_or_404
 
 
 def list_grids(*, actor: Actor, community_id: int) -> sa.Select:
-    community = community_or_404(community_id)
-    policy.require(actor, "community.view_registers", community)
+    community = policy.community(actor, "community.view_registers", community_id)
     return (
         sa.select(Grid)
         .where(Grid.community_id == community.id)
@@ -48,8 +47,7 @@ def create_grid(*, actor: Actor, community_id: int, data: dict) -> Grid:
     """A grid of this community's buildings with its workers. 404 for a foreign building;
     422 not_a_grid_worker; 409 grid_name_taken."""
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_grids", community)
+        community = policy.community(actor, "community.manage_grids", community_id)
         grid = Grid(community_id=community.id, name=data["name"])
         grid.buildings = scoped_ids_or_404(Building, data.get("building_ids", []), community)
         grid.workers = _grid_workers(community, data.get("worker_user_ids", []))
@@ -60,8 +58,7 @@ def create_grid(*, actor: Actor, community_id: int, data: dict) -> Grid:
 
 def update_grid(*, actor: Actor, community_id: int, grid_id: int, changes: dict) -> Grid:
     with transaction():
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_grids", community)
+        community = policy.community(actor, "community.manage_grids", community_id)
         grid = scoped_or_404(Grid, grid_id, community)
         if "building_ids" in changes:
             grid.buildings = scoped_ids_or_404(Building, changes.pop("building_ids"), community)
@@ -74,8 +71,7 @@ def update_grid(*, actor: Actor, community_id: int, grid_id: int, changes: dict)
 
 def delete_grid(*, actor: Actor, community_id: int, grid_id: int) -> None:
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_grids", community)
+        community = policy.community(actor, "community.manage_grids", community_id)
         tx.delete(scoped_or_404(Grid, grid_id, community))
 
 
@@ -93,8 +89,7 @@ def release_grid_worker(*, community_id: int, user_id: int) -> None:
 
 
 def list_facilities(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
-    community = community_or_404(community_id)
-    policy.require(actor, "community.view", community)
+    community = policy.community(actor, "community.view", community_id)
     query = sa.select(Facility).where(Facility.community_id == community.id)
     if filters.get("kind"):
         query = query.where(Facility.kind == filters["kind"])
@@ -103,8 +98,7 @@ def list_facilities(*, actor: Actor, community_id: int, filters: dict) -> sa.Sel
 
 def create_facility(*, actor: Actor, community_id: int, data: dict) -> Facility:
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_facilities", community)
+        community = policy.community(actor, "community.manage_facilities", community_id)
         facility = Facility(community_id=community.id, **data)
         tx.add(facility)
         return facility
@@ -112,8 +106,7 @@ def create_facility(*, actor: Actor, community_id: int, data: dict) -> Facility:
 
 def update_facility(*, actor: Actor, community_id: int, facility_id: int, changes: dict):
     with transaction():
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_facilities", community)
+        community = policy.community(actor, "community.manage_facilities", community_id)
         facility = scoped_or_404(Facility, facility_id, community)
         apply_changes(facility, changes)
         return facility
@@ -121,8 +114,7 @@ def update_facility(*, actor: Actor, community_id: int, facility_id: int, change
 
 def delete_facility(*, actor: Actor, community_id: int, facility_id: int) -> None:
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_facilities", community)
+        community = policy.community(actor, "community.manage_facilities", community_id)
         tx.delete(scoped_or_404(Facility, facility_id, community))
 
 
@@ -148,8 +140,7 @@ def create_organisation(*, actor: Actor, data: dict) -> Organisation:
 
 
 def list_service_areas(*, actor: Actor, community_id: int) -> sa.Select:
-    community = community_or_404(community_id)
-    policy.require(actor, "community.view", community)
+    community = policy.community(actor, "community.view", community_id)
     return (
         sa.select(ServiceArea)
         .options(selectinload(ServiceArea.buildings))
@@ -164,8 +155,7 @@ def set_service_area(
     """Say that an organisation serves this community: every building (`building_ids` empty), the
     buildings listed, or no longer (`building_ids` null). Returns the area, or None once removed."""
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "community.manage_service_areas", community)
+        community = policy.community(actor, "community.manage_service_areas", community_id)
         organisation = tx.get(Organisation, organisation_id)
         if organisation is None:
             raise NotFound("未找到该单位", code="organisation_not_found")

@@ -22,7 +22,6 @@ from backend.core.auth import Actor, Role
 from backend.core.db import db
 from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import community_or_404
 
 # Who sees a consultation that is not (or no longer) before the residents.
 HIDDEN_FROM_RESIDENTS = ("draft",)
@@ -91,7 +90,7 @@ def load(
 def not_found(actor: Actor, action: str, community_id: int) -> NoReturn:
     """No such consultation in the community: say what is missing, in the order a caller may
     learn it (no community, no right, then no such consultation)."""
-    policy.require(actor, action, community_or_404(community_id))
+    policy.community(actor, action, community_id)
     raise NotFound("未找到该议事协商", code="consultation_not_found")
 
 

@@ -24,7 +24,7 @@ from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import community_or_404, scoped_ids_or_404
+from backend.core.tenancy.scoping import scoped_ids_or_404
 
 # Fields that shape who votes and how: fixed once the needs phase is under way.
 FIXED_ONCE_COLLECTING = ("method", "needs_opens_at")
@@ -36,8 +36,8 @@ FIXED_ONCE_COLLECTING = ("method", "needs_opens_at")
 def list_consultations(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """The community's consultations, newest first. Overseers see every one, other staff all
     but drafts, residents those they are eligible for."""
-    community = community_or_404(community_id)
-    roles = policy.require(actor, "consultation.view", community)
+    community = policy.community(actor, "consultation.view", community_id)
+    roles = actor.roles_in(community)
     query = (
         sa.select(Consultation)
         .where(Consultation.community_id == community.id)
@@ -109,8 +109,7 @@ def create_consultation(*, actor: Actor, community_id: int, data: dict) -> Consu
     404 for buildings, units or needs of another community.
     """
     with transaction():
-        community = community_or_404(community_id)
-        policy.require(actor, "consultation.manage", community)
+        community = policy.community(actor, "consultation.manage", community_id)
         owners = data["method"] == "owners_decision"
         consultation = Consultation(
             community_id=community.id,
@@ -313,6 +312,6 @@ def clear_stall(consultation: Consultation) -> None:
 
 def managed(actor: Actor, community_id: int, consultation_id: int, *, lock: bool = False):
     """The consultation as its committee runs it: 404/403 for anyone else."""
-    community = community_or_404(community_id)
-    roles = policy.require(actor, "consultation.manage", community)
+    community = policy.community(actor, "consultation.manage", community_id)
+    roles = actor.roles_in(community)
     return Context(community, consultation_or_404(consultation_id, community, lock=lock), roles)

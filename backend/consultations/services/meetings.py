@@ -26,7 +26,6 @@ from backend.core.db import db, transaction, utcnow
 from backend.core.errors import InvalidInput, NotFound
 from backend.core.metrics import DEFAULT_TIMEZONE
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import community_or_404
 from backend.core.wechat.client import Scene
 from backend.core.wechat.identity import wechat_openid
 from backend.core.wechat.media import media_visible_to, submit_media_check_for
@@ -39,8 +38,7 @@ FIELDS = ("held_on", "topic", "attendees_count", "minutes", "photos", "consultat
 def list_meetings(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """The community's meetings, newest first; `year` keeps those held in that calendar year,
     `consultation_id` those about one consultation. Every member of the community reads them."""
-    community = community_or_404(community_id)
-    policy.require(actor, "consultation.view_meetings", community)
+    community = policy.community(actor, "consultation.view_meetings", community_id)
     query = (
         sa.select(JointMeeting)
         .where(JointMeeting.community_id == community.id)
@@ -58,8 +56,7 @@ def list_meetings(*, actor: Actor, community_id: int, filters: dict) -> sa.Selec
 
 def get_meeting(*, actor: Actor, community_id: int, meeting_id: int) -> JointMeeting:
     """One meeting. Outcomes: the meeting; 404 meeting_not_found (also another community's)."""
-    community = community_or_404(community_id)
-    policy.require(actor, "consultation.view_meetings", community)
+    community = policy.community(actor, "consultation.view_meetings", community_id)
     return show_photos([_meeting_or_404(meeting_id, community)], actor=actor)[0]
 
 
@@ -72,8 +69,7 @@ def record_meeting(*, actor: Actor, community_id: int, data: dict) -> JointMeeti
     this community's.
     """
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "consultation.record_meeting", community)
+        community = policy.community(actor, "consultation.record_meeting", community_id)
         _check_held_on(data["held_on"], community)
         if data.get("consultation_id") is not None:
             consultation_or_404(data["consultation_id"], community)
@@ -109,8 +105,7 @@ def correct_meeting(
     422 meeting_in_future; 404 consultation_not_found.
     """
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "consultation.record_meeting", community)
+        community = policy.community(actor, "consultation.record_meeting", community_id)
         meeting = _meeting_or_404(meeting_id, community)
         if "held_on" in changes:
             _check_held_on(changes["held_on"], community)
@@ -148,8 +143,7 @@ def remove_meeting(*, actor: Actor, community_id: int, meeting_id: int) -> None:
     Outcomes: gone, with its photo checks (audit `meeting.removed`); 403; 404 meeting_not_found.
     """
     with transaction() as tx:
-        community = community_or_404(community_id)
-        policy.require(actor, "consultation.record_meeting", community)
+        community = policy.community(actor, "consultation.record_meeting", community_id)
         meeting = _meeting_or_404(meeting_id, community)
         _forget_photos(meeting, set(meeting.photos))
         audit.record(

@@ -29,7 +29,6 @@ from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.notifications.services import notify
-from backend.core.tenancy.scoping import community_or_404
 
 EXCERPT = 100
 
@@ -44,8 +43,7 @@ def moderation_queue(*, actor: Actor, community_id: int, filters: dict) -> sa.Co
     Outcomes: a select of rows (kind, id, consultation_id, excerpt, status, report_count,
     created_at); 404 for another community's staff; 403 for members who do not oversee.
     """
-    community = community_or_404(community_id)
-    policy.require(actor, "consultation.view_all", community)
+    community = policy.community(actor, "consultation.view_all", community_id)
     needs = sa.select(
         sa.literal("need", sa.String).label("kind"),
         Need.id,

@@ -17,7 +17,6 @@ from backend.core.auth import Actor
 from backend.core.db import db
 from backend.core.errors import Conflict, NotFound
 from backend.core.pagination import Presented
-from backend.core.tenancy.scoping import community_or_404
 
 COUNTED = ("closed", "published")
 
@@ -124,8 +123,7 @@ def bulletin(
     for a code that counted nowhere here (changed ballots' old receipts included).
     """
     # Every member of the community may check the count, in scope or not; no eligibility test.
-    community = community_or_404(community_id)
-    policy.require(actor, "consultation.read_bulletin", community)
+    community = policy.community(actor, "consultation.read_bulletin", community_id)
     consultation = consultation_or_404(consultation_id, community)
     if consultation.status == "draft":
         raise NotFound("未找到该议事协商", code="consultation_not_found")

@@ -43,7 +43,6 @@ from backend.core.audit.permissions import platform_roles, policy, require_platf
 from backend.core.auth import Actor, Role, ScopedToRegion
 from backend.core.db import db, utcnow
 from backend.core.request_context import client_ip, request_id
-from backend.core.tenancy.scoping import community_or_404
 
 # Details are for ids, states and counts. These keys mean a caller is about to log personal data
 # or a secret; that is a bug in the caller, so it fails loudly in tests.
@@ -276,16 +275,14 @@ def chain_head(community: ScopedToRegion | None = None) -> ChainHead:
 
 def read_chain_head(*, actor: Actor, community_id: int) -> ChainHead:
     """The head to publish: any member of the community, its street, the auditor."""
-    community = community_or_404(community_id)
-    policy.require(actor, "audit.head", community)
+    community = policy.community(actor, "audit.head", community_id)
     return chain_head(community)
 
 
 def list_community_entries(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """A community's entries, newest first: the auditor and the community's street admin.
     The system admin may not read them (separation of duties): 403."""
-    community = community_or_404(community_id)
-    policy.require(actor, "audit.read", community)
+    community = policy.community(actor, "audit.read", community_id)
     return _entries(community_chain(community.id), filters)
 
 

@@ -34,7 +34,6 @@ from backend.core.db import db, transaction, utcnow
 from backend.core.errors import DomainError, InvalidInput, NotFound
 from backend.core.storage.models import StoredFile
 from backend.core.storage.permissions import policy
-from backend.core.tenancy.scoping import community_or_404
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +228,7 @@ def upload_photo(*, actor: Actor, community_id: int, data: bytes) -> StoredFile:
     403 for a role that may not upload (the auditor); 422 `photo_missing` (empty),
     413 `photo_too_large`, 422 `photo_type_not_allowed` (not JPEG, PNG or WebP by its bytes).
     """
-    policy.require(actor, "storage.upload", community_or_404(community_id))
+    policy.community(actor, "storage.upload", community_id)
     content_type = check_photo(data)
     width, height = photo_dimensions(data, content_type)
     backend = storage()

@@ -16,7 +16,6 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, NotFound, ServiceUnavailable
-from backend.core.tenancy.scoping import community_or_404
 from backend.core.wechat.client import SUGGESTIONS, wechat_client
 from backend.core.wechat.models import MediaCheck
 from backend.core.wechat.permissions import policy
@@ -151,6 +150,5 @@ def decide_media_check(*, actor: Actor, community_id: int, check_id: int, verdic
 
 
 def _reviewed_community(actor: Actor, community_id: int):
-    community = community_or_404(community_id)
-    policy.require(actor, "media.review", community)
+    community = policy.community(actor, "media.review", community_id)
     return community

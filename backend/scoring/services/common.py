@@ -15,7 +15,6 @@ from backend.core.db import db, utcnow
 from backend.core.errors import InvalidInput, NotFound
 from backend.core.metrics import DEFAULT_TIMEZONE, Period, registry
 from backend.core.tenancy.models import Community, Region
-from backend.core.tenancy.scoping import community_or_404
 from backend.scoring.models import CommunityStandard, UploadedStandard
 from backend.scoring.permissions import policy
 from backend.scoring.standard import Standard, StandardInvalid, builtin_documents, parse_standard
@@ -118,9 +117,8 @@ def standard_for(community: Community, code: str | None) -> Found:
 
 
 def community_for(actor: Actor, community_id: int, action: str) -> tuple[Community, frozenset]:
-    community = community_or_404(community_id)
-    roles = policy.require(actor, action, community)
-    return community, roles
+    community = policy.community(actor, action, community_id)
+    return community, actor.roles_in(community)
 
 
 def sees_drafts(actor: Actor, community: Community) -> bool:

@@ -8,7 +8,6 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
 from backend.core.errors import NotFound
-from backend.core.tenancy.scoping import community_or_404
 from backend.tickets.models import CategorySetting, TicketCategory
 from backend.tickets.permissions import policy
 from backend.tickets.services.common import deadlines
@@ -34,8 +33,7 @@ def _effective(category: TicketCategory, setting: CategorySetting | None) -> dic
 
 def list_categories(*, actor: Actor, community_id: int) -> list[dict]:
     """Every category with the community's deadlines and handler (members of the community)."""
-    community = community_or_404(community_id)
-    policy.require(actor, "ticket.view", community)
+    community = policy.community(actor, "ticket.view", community_id)
     settings = {
         s.category_id: s
         for s in db.session.scalars(
@@ -56,8 +54,7 @@ def configure_category(*, actor: Actor, community_id: int, code: str, data: dict
     422 `handler_not_serving_community`.
     """
     with transaction():
-        community = community_or_404(community_id)
-        policy.require(actor, "ticket.configure", community)
+        community = policy.community(actor, "ticket.configure", community_id)
         category = db.session.scalar(sa.select(TicketCategory).where(TicketCategory.code == code))
         if category is None:
             raise NotFound("没有这个问题类别", code="category_not_found")

@@ -25,7 +25,6 @@ from backend.core.errors import NotFound
 from backend.core.masking import mask_phone
 from backend.core.storage.services import photo_url
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import community_or_404
 from backend.tickets import sla
 from backend.tickets.models import (
     AWAITING_RESPONSE,
@@ -143,8 +142,8 @@ def load(
 ) -> Context:
     """Check `action`, load the ticket inside the community; 404 `ticket_not_found` when it is
     not there or not visible to the caller (nobody learns what they may not see)."""
-    community = community_or_404(community_id)
-    roles = policy.require(actor, action, community)
+    community = policy.community(actor, action, community_id)
+    roles = actor.roles_in(community)
     query = sa.select(Ticket).where(
         Ticket.id == ticket_id,
         Ticket.community_id == community.id,

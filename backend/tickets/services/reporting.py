@@ -29,7 +29,6 @@ from backend.core.errors import Conflict, Forbidden, InvalidInput
 from backend.core.pagination import Presented
 from backend.core.storage.services import attach_photos
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import community_or_404
 from backend.core.wechat.content import Scene, Verdict, moderate_text
 from backend.core.wechat.identity import wechat_openid
 from backend.tickets.models import (
@@ -134,8 +133,8 @@ def report_ticket(*, actor: Actor, community_id: int, data: dict) -> Context:
     `unit_not_in_building`, `photo_unknown`, `content_risky`, `on_behalf_for_grid_workers`;
     403 `outside_grid` for a grid worker outside their grid.
     """
-    community = community_or_404(community_id)
-    roles = policy.require(actor, "ticket.report", community)
+    community = policy.community(actor, "ticket.report", community_id)
+    roles = actor.roles_in(community)
     _check_location(data)
     as_grid_worker = Role.GRID_WORKER in roles and Role.RESIDENT not in roles
     if data.get("on_behalf") is not None and Role.GRID_WORKER not in roles:
@@ -252,8 +251,8 @@ def likely_duplicates(*, actor: Actor, community_id: int, query: dict) -> list[d
 
     Outcomes: up to DUPLICATES_SHOWN tickets, nearest and most supported first.
     """
-    community = community_or_404(community_id)
-    roles = policy.require(actor, "ticket.report", community)
+    community = policy.community(actor, "ticket.report", community_id)
+    roles = actor.roles_in(community)
     category = category_by_code(query["category"])
     building_id, _ = place_in(community, query)
     lat, lng = query.get("lat"), query.get("lng")
@@ -336,8 +335,8 @@ def support_ticket(*, actor: Actor, community_id: int, ticket_id: int) -> Contex
 def list_tickets(*, actor: Actor, community_id: int, filters: dict) -> Presented:
     """The tickets of a community the caller may see, newest first, filtered by status,
     category, handler, overdue, mine; each shown as the caller may see it."""
-    community = community_or_404(community_id)
-    roles = policy.require(actor, "ticket.view", community)
+    community = policy.community(actor, "ticket.view", community_id)
+    roles = actor.roles_in(community)
     query = sa.select(Ticket).where(
         Ticket.community_id == community.id, visible_tickets(actor, community, roles)
     )

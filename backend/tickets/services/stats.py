@@ -23,7 +23,7 @@ from backend.core.db import db, utcnow
 from backend.core.errors import InvalidInput
 from backend.core.metrics import DEFAULT_TIMEZONE, Period
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import administered_region_or_404, community_or_404, within_region
+from backend.core.tenancy.scoping import administered_region_or_404, within_region
 from backend.tickets import metrics
 from backend.tickets.metrics import Counts, Zones
 from backend.tickets.models import Ticket, TicketCategory
@@ -185,8 +185,8 @@ def community_stats(*, actor: Actor, community_id: int, filters: dict) -> dict:
     Outcomes: the figures; 404 for another community's staff; 403 for members without the
     right; 422 `period_reversed`, `category_unknown`.
     """
-    community = community_or_404(community_id)
-    roles = policy.require(actor, "ticket.view_stats", community)
+    community = policy.community(actor, "ticket.view_stats", community_id)
+    roles = actor.roles_in(community)
     period = period_of(filters, community.timezone or DEFAULT_TIMEZONE)
     zones = _zones([(community.id, community.timezone)], period)
     where = []

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from backend.core.audit.models import AuditEntry
 from backend.core.db import db
 from backend.core.wechat.models import MediaCheck
-from tests.communities.helpers import assert_error, assert_ok, writes_nothing
+from tests.helpers import assert_error, assert_ok, writes_nothing
 
 
 def held_photo(community_id: int, author: int, status: str = "manual_review") -> int:

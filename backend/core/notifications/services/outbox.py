@@ -13,7 +13,6 @@ from backend.core.db import transaction, utcnow
 from backend.core.errors import DomainError, ServiceUnavailable
 from backend.core.notifications.models import OutboxMessage, SubscriptionCredit
 from backend.core.notifications.permissions import policy
-from backend.core.tenancy.scoping import community_or_404
 from backend.core.wechat.client import SubscriptionRefused, wechat_client
 from backend.core.wechat.models import WechatIdentity
 
@@ -33,8 +32,7 @@ ZERO = {"credits": 0}
 def list_outbox(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
     """The community's subscribe messages and whether they went out, newest first (committee,
     street). Rows of other communities never appear."""
-    community = community_or_404(community_id)
-    policy.require(actor, "notification.view_outbox", community)
+    community = policy.community(actor, "notification.view_outbox", community_id)
     query = sa.select(OutboxMessage).where(OutboxMessage.community_id == community.id)
     if filters.get("status"):
         query = query.where(OutboxMessage.status == filters["status"])

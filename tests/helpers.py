@@ -1,4 +1,5 @@
-"""Small helpers shared by the communities behaviour tests."""
+"""Small helpers every domain's behaviour tests share: URLs, the error shape, pagination, writing
+nothing. A domain's own helpers live beside its tests (tests/<domain>/helpers.py)."""
 
 from __future__ import annotations
 
