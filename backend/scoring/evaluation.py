@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from backend.core.metrics import Evidence, Value
-from backend.scoring.standard import (
+from backend.scoring.standard.nodes import (
     FACILITY_AREA,
     FACILITY_COUNT,
     AllOf,

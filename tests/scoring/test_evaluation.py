@@ -17,7 +17,7 @@ from backend.scoring.evaluation import (
     evaluate_item,
     totals,
 )
-from backend.scoring.standard import (
+from backend.scoring.standard.nodes import (
     AllOf,
     AnyOf,
     Area,

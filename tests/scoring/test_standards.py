@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from backend.scoring.standard import builtin_documents
+from backend.scoring.standard.parsing import builtin_documents
 from tests.factories import grant, user
 from tests.helpers import assert_error, assert_ok, writes_nothing
 

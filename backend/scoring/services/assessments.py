@@ -48,7 +48,7 @@ from backend.scoring.services.common import (
     standard_or_404,
 )
 from backend.scoring.services.presenting import present, present_preview, present_summary
-from backend.scoring.standard import Standard
+from backend.scoring.standard.nodes import Standard
 
 log = logging.getLogger(__name__)
 

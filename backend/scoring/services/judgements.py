@@ -19,7 +19,7 @@ from backend.scoring.services.common import (
     period_of,
     standard_for,
 )
-from backend.scoring.standard import ASSESSOR_ROLES, Item
+from backend.scoring.standard.nodes import ASSESSOR_ROLES, Item
 
 
 def _assessed_item(found, item_code: str) -> Item:

@@ -12,14 +12,14 @@ from backend.core.metrics import Period
 from backend.core.tenancy.models import Community
 from backend.scoring.evaluation import STATUSES
 from backend.scoring.models import ASSESSMENT_STATES, Assessment, AssessmentRun
-from backend.scoring.standard import (
+from backend.scoring.standard.nodes import (
     ASSESSOR_ROLES,
     FACILITY_AREA,
     FACILITY_COUNT,
     OPERATORS,
     Standard,
 )
-from backend.scoring.standard import PERIODS as MEASURED_PERIODS
+from backend.scoring.standard.nodes import PERIODS as MEASURED_PERIODS
 
 METHODS = {
     "measured": "平台测量",
