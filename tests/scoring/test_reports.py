@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from backend.core.audit.models import AuditEntry
 from backend.core.db import db
 from backend.core.tenancy.models import Community
-from backend.scoring.services.reports import sheet_title
-from backend.scoring.standard import builtin_documents
+from backend.scoring.services.reports.workbook import sheet_title
+from backend.scoring.standard.parsing import builtin_documents
 from tests.helpers import assert_error, assert_ok
 
 API = "/api/v1"
