@@ -1,8 +1,7 @@
 """Problem reports (工单): what residents and grid workers report, who answers it, on what clock.
 
-A ticket moves submitted → accepted → assigned → signed → in_progress → resolved → closed, with
-the branches returned (the handler hands it back to the dispatcher), rejected (invalid or a
-duplicate) and reopened (back to in_progress). `services/flow.py` holds the table of moves.
+Which status a ticket may move to from which, and who moves it, is the table of moves in
+`services/flow/moves.py`.
 
 The clocks start when the ticket is dispatched (accepted): the response deadline runs until the
 handler signs it (contact made), the resolution deadline until it is resolved. A returned ticket

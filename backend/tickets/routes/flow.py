@@ -1,4 +1,4 @@
-"""HTTP for the moves of a ticket (services/flow.py holds the table). Views translate."""
+"""HTTP for the moves of a ticket (services/flow/moves.py holds the table). Views translate."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from backend.core.errors import NotFound
 from backend.tickets.models import CategorySetting, TicketCategory
 from backend.tickets.permissions import policy
 from backend.tickets.services.common import deadlines
-from backend.tickets.services.flow import handler_for
+from backend.tickets.services.flow.dispatch import handler_for
 
 
 def _effective(category: TicketCategory, setting: CategorySetting | None) -> dict:

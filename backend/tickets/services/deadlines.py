@@ -40,7 +40,7 @@ from backend.core.tenancy.models import Community
 from backend.tickets.models import AWAITING_RESPONSE, RUNNING, Ticket
 from backend.tickets.services import notices
 from backend.tickets.services.common import record
-from backend.tickets.services.flow import EVALUATION_WINDOW, MOVES
+from backend.tickets.services.flow.evaluation import close_unevaluated, unevaluated
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def auto_close_unevaluated(now: datetime | None = None) -> int:
     """
     now = now or utcnow()
     closed = 0
-    for ticket_id, _ in _walk(Ticket.resolved_at, _unevaluated(now)):
+    for ticket_id, _ in _walk(Ticket.resolved_at, unevaluated(now)):
         if _guarded("auto-close", ticket_id, _auto_close_one, ticket_id, now):
             closed += 1
     return closed
@@ -208,40 +208,11 @@ def _tell_level(
 
 def _auto_close_one(ticket_id: int, now: datetime) -> bool:
     with transaction():
-        ticket = _lock(ticket_id, _unevaluated(now))
+        ticket = _lock(ticket_id, unevaluated(now))
         if ticket is None:
             return False
-        community = db.session.get(Community, ticket.community_id)
-        before = ticket.status
-        ticket.status = "closed"
-        ticket.evaluation = "not_evaluated"
-        ticket.closed_at = now
-        record(ticket, "auto_closed", actor_id=None, side="system", from_status=before, at=now)
-        notices.tell_reporter(
-            ticket,
-            "ticket_auto_closed",
-            "工单已自动关闭",
-            f"工单 #{ticket.id} 办结后 7 天内未评价，已自动关闭，记为未评价",
-        )
-        notices.tell_handler(
-            ticket,
-            "ticket_auto_closed",
-            "工单已自动关闭",
-            f"工单 #{ticket.id} 报告人 7 天内未评价，已自动关闭（不计为满意）",
-        )
-        audit.record(
-            action="ticket.auto_close",
-            target_type="ticket",
-            target_id=ticket.id,
-            community=community,
-            actor_role="scheduler",
-            details={"status": ticket.status, "evaluation": ticket.evaluation},
-        )
+        close_unevaluated(ticket, now)
         return True
-
-
-def _unevaluated(now: datetime) -> list:
-    return [Ticket.status.in_(MOVES["auto_close"]), Ticket.resolved_at < now - EVALUATION_WINDOW]
 
 
 def _lock(ticket_id: int, still: list) -> Ticket | None:

@@ -53,7 +53,7 @@ from backend.tickets.services.common import (
     shown,
     visible_tickets,
 )
-from backend.tickets.services.flow import dispatch_now
+from backend.tickets.services.flow.dispatch import dispatch_now
 
 # "Nearby" for duplicates: open tickets of the same category within this many metres.
 NEARBY_METRES = 150
