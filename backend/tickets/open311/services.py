@@ -24,7 +24,6 @@ the routes answer them in Open311's error format.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -41,20 +40,23 @@ from backend.tickets.models import (
     OPEN311_STATUS,
     REJECT_REASONS,
     STATUSES,
-    CategorySetting,
     Open311Key,
     Ticket,
     TicketCategory,
+)
+from backend.tickets.services.categories import (
+    CommunityCategory,
+    community_categories,
+    community_category,
 )
 from backend.tickets.services.common import (
     Context,
     categories_by_id,
     deadlines,
     grid_of,
-    setting_for,
 )
 from backend.tickets.services.keys import key_by_secret, key_covers
-from backend.tickets.services.reporting import category_by_code, file_ticket, place_in
+from backend.tickets.services.reporting import file_ticket, place_in
 from backend.tickets.sla import DEADLINE_CLASS_TITLES
 
 # "Default query limit is a span of 90 days or first 1000 requests returned, whichever is
@@ -135,27 +137,7 @@ def _w3c(moment: datetime | None, zone: ZoneInfo) -> str | None:
 # ---------------------------------------------------------------- services
 
 
-@dataclass(frozen=True)
-class _Enabled:
-    category: TicketCategory
-    setting: CategorySetting | None
-
-
-def _enabled_categories(community: Community) -> list[_Enabled]:
-    settings = {
-        s.category_id: s
-        for s in db.session.scalars(
-            sa.select(CategorySetting).where(CategorySetting.community_id == community.id)
-        )
-    }
-    categories = db.session.scalars(
-        sa.select(TicketCategory).order_by(TicketCategory.position, TicketCategory.id)
-    )
-    enabled = (_Enabled(c, settings.get(c.id)) for c in categories)
-    return [e for e in enabled if e.setting is None or e.setting.enabled]
-
-
-def _service(entry: _Enabled) -> dict:
+def _service(entry: CommunityCategory) -> dict:
     category = entry.category
     response, resolution = deadlines(category, entry.setting)
     return {
@@ -177,7 +159,7 @@ def list_services(*, params: dict) -> list[dict]:
     Outcomes: the services; 400 without jurisdiction_id; 404 unknown jurisdiction.
     """
     community = jurisdiction(params)
-    return [_service(entry) for entry in _enabled_categories(community)]
+    return [_service(entry) for entry in community_categories(community.id, enabled_only=True)]
 
 
 def service_definition(*, params: dict, service_code: str) -> dict:
@@ -187,7 +169,8 @@ def service_definition(*, params: dict, service_code: str) -> dict:
     category unknown or not enabled there.
     """
     community = jurisdiction(params)
-    if not any(e.category.code == service_code for e in _enabled_categories(community)):
+    enabled = community_categories(community.id, enabled_only=True)
+    if not any(entry.category.code == service_code for entry in enabled):
         raise Open311Error(404, "本辖区没有这个服务（service_code）")
     return {"service_code": service_code, "attributes": []}
 
@@ -272,10 +255,10 @@ def file_request(*, params: dict) -> dict:
         raise _bad("请提供位置：lat 与 long、address_string 或 address_id")
     name, phone = _requester_name(params), _requester_phone(params)
 
-    category = category_by_code(code)
-    setting = setting_for(community.id, category.id)
-    if setting is not None and not setting.enabled:
+    filed_under = community_category(community.id, code)
+    if not filed_under.enabled:
         raise _bad("本辖区未启用该服务（service_code）")
+    category, setting = filed_under.category, filed_under.setting
     building_id, unit_id = place_in(community, {"building_id": building_id})
     # No WeChat user wrote it: the check cannot be asked, so the text waits for a moderator.
     verdict = moderate_text(text=description, author_openid=None, scene=Scene.FORUM)

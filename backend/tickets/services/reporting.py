@@ -41,6 +41,7 @@ from backend.tickets.models import (
 )
 from backend.tickets.permissions import policy
 from backend.tickets.services import notices
+from backend.tickets.services.categories import category_by_code, community_category
 from backend.tickets.services.common import (
     Context,
     add_support,
@@ -49,7 +50,6 @@ from backend.tickets.services.common import (
     load,
     overdue_clause,
     record,
-    setting_for,
     shown,
     visible_tickets,
 )
@@ -59,13 +59,6 @@ from backend.tickets.services.flow.dispatch import dispatch_now
 NEARBY_METRES = 150
 DUPLICATES_SHOWN = 10
 EARTH_RADIUS_METRES = 6_371_000
-
-
-def category_by_code(code: str) -> TicketCategory:
-    category = db.session.scalar(sa.select(TicketCategory).where(TicketCategory.code == code))
-    if category is None:
-        raise InvalidInput("没有这个问题类别", code="category_unknown", errors={"category": [code]})
-    return category
 
 
 def place_in(community: Community, data: dict) -> tuple[int | None, int | None]:
@@ -147,12 +140,12 @@ def report_ticket(*, actor: Actor, community_id: int, data: dict) -> Context:
         text=data["description"], author_openid=wechat_openid(actor.user_id), scene=Scene.FORUM
     )
     with transaction():
-        category = category_by_code(data["category"])
-        setting = setting_for(community.id, category.id)
-        if setting is not None and not setting.enabled:
+        filed_under = community_category(community.id, data["category"])
+        if not filed_under.enabled:
             raise InvalidInput(
                 "本社区未启用该问题类别", code="category_disabled", errors={"category": []}
             )
+        category, setting = filed_under.category, filed_under.setting
         building_id, unit_id = place_in(community, data)
         if as_grid_worker or data.get("on_behalf"):
             _require_in_grid(actor, community, building_id)

@@ -28,8 +28,8 @@ from backend.tickets import metrics
 from backend.tickets.metrics import Counts, Zones
 from backend.tickets.models import Ticket, TicketCategory
 from backend.tickets.permissions import policy
+from backend.tickets.services.categories import category_by_code
 from backend.tickets.services.common import SEES_ALL
-from backend.tickets.services.reporting import category_by_code
 
 
 @dataclass
