@@ -17,7 +17,9 @@ from flask import g, has_app_context
 from backend.accounts.models import Membership
 from backend.communities.models import Household
 from backend.consultations.models import (
+    Comment,
     Consultation,
+    Need,
     consultation_buildings,
     consultation_units,
 )
@@ -95,6 +97,38 @@ def not_found(actor: Actor, action: str, community_id: int) -> NoReturn:
     learn it (no community, no right, then no such consultation)."""
     policy.community(actor, action, community_id)
     raise NotFound("未找到该议事协商", code="consultation_not_found")
+
+
+# What a contribution that is not there (or not shown to the caller) answers.
+_NOT_FOUND = {
+    Need: ("未找到该需求", "need_not_found"),
+    Comment: ("未找到该评论", "comment_not_found"),
+}
+
+
+def contribution_or_404(
+    kind: type[T],
+    contribution_id: int,
+    context: Context,
+    *,
+    visible: sa.ColumnElement[bool],
+    lock: bool = False,
+) -> T:
+    """A need or a comment (`kind`) of the context's consultation, as the caller may see it:
+    overseers find every one, anyone else those `visible` keeps; the others do not exist (404
+    `need_not_found`, `comment_not_found`)."""
+    query = sa.select(kind).where(
+        kind.id == contribution_id, kind.consultation_id == context.consultation.id
+    )
+    if not context.oversees:
+        query = query.where(visible)
+    if lock:
+        query = query.with_for_update()
+    found = db.session.scalar(query)
+    if found is None:
+        message, code = _NOT_FOUND[kind]
+        raise NotFound(message, code=code)
+    return found
 
 
 def require_shown(roles: frozenset[Role], consultation, eligible: Callable[[], bool]) -> None:
