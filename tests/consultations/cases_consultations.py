@@ -29,7 +29,7 @@ def made(status: str, **fields):
 
 def with_paper_ballot(world) -> dict:
     from backend.consultations.models import Ballot, ConsultationElector
-    from backend.consultations.services.casting import new_receipt
+    from backend.consultations.services.ballots import new_receipt
     from backend.core.db import db
     from tests.consultations.factories import consultation
 

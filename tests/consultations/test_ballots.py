@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.consultations.models import BallotHistory, Consultation
-from backend.consultations.services.casting import receipt_hash
+from backend.consultations.services.ballots import receipt_hash
 from backend.core.db import db
 from tests.consultations import factories as cf
 from tests.consultations.helpers import close, counted, curl, options_of, owner, paper, vote

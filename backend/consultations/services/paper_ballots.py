@@ -1,7 +1,7 @@
 """Paper and proxy ballots, as the committee enters them: signed forms (书面投票) and proxies'
 ballots for a household, keyed in while voting is open and, for forms received in time, after
 the close until the result is published; each one entered or voided then recounts the stored
-result. They are written like online ballots (casting.py), one per household whichever came
+result. They are written like online ballots (ballots.py), one per household whichever came
 first.
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from backend.consultations.choices import choice_record
 from backend.consultations.models import Ballot, Consultation, ConsultationElector
 from backend.consultations.services import results
-from backend.consultations.services.casting import (
+from backend.consultations.services.ballots import (
     CastBallot,
     cast_ballot_of,
     checked_choice,

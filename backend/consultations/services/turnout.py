@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased, with_expression
 from backend.communities.models import Building
 from backend.consultations.models import CHANNELS, Ballot, ConsultationElector
 from backend.consultations.permissions import policy
-from backend.consultations.services.casting import receipt_hash
+from backend.consultations.services.ballots import receipt_hash
 from backend.consultations.services.common import consultation_or_404, load
 from backend.core.auth import Actor
 from backend.core.db import db
