@@ -145,29 +145,57 @@ def require_shown(roles: frozenset[Role], consultation, eligible: Callable[[], b
         raise NotFound("未找到该议事协商", code="consultation_not_found")
 
 
+def shown_clause(roles: frozenset[Role], user_id: int) -> sa.ColumnElement[bool]:
+    """`require_shown` in SQL, over the consultations a query lists."""
+    if oversees_with(roles):
+        return sa.true()
+    shown = Consultation.status.not_in(HIDDEN_FROM_RESIDENTS)
+    if roles - {Role.RESIDENT}:
+        return shown
+    has_a_say = (
+        memberships_with_a_say(
+            scope=Consultation.scope,
+            electorate=Consultation.electorate,
+            consultation_id=Consultation.id,
+            community_id=Consultation.community_id,
+        )
+        .where(Membership.user_id == user_id)
+        .exists()
+    )
+    return sa.and_(shown, has_a_say)
+
+
 def households_in_scope(consultation: Consultation) -> sa.Select:
     """The ids of the households the consultation concerns."""
     return _households_in_scope(consultation.scope, consultation.id, consultation.community_id)
 
 
-def _households_in_scope(scope: str, consultation_id, community_id) -> sa.Select:
+def _households_in_scope(scope, consultation_id, community_id) -> sa.Select:
+    """`scope` is a consultation's scope, or its column when a query lists consultations (whose
+    columns the subqueries then take from that query: `correlate_except`)."""
+    in_buildings = Household.building_id.in_(
+        sa.select(consultation_buildings.c.building_id)
+        .where(consultation_buildings.c.consultation_id == consultation_id)
+        .correlate_except(consultation_buildings)
+    )
+    in_units = Household.unit_id.in_(
+        sa.select(consultation_units.c.unit_id)
+        .where(consultation_units.c.consultation_id == consultation_id)
+        .correlate_except(consultation_units)
+    )
     query = sa.select(Household.id).where(Household.community_id == community_id)
+    if not isinstance(scope, str):
+        return query.where(
+            sa.or_(
+                scope == "community",
+                sa.and_(scope == "buildings", in_buildings),
+                sa.and_(scope == "units", in_units),
+            )
+        )
     if scope == "buildings":
-        query = query.where(
-            Household.building_id.in_(
-                sa.select(consultation_buildings.c.building_id).where(
-                    consultation_buildings.c.consultation_id == consultation_id
-                )
-            )
-        )
-    elif scope == "units":
-        query = query.where(
-            Household.unit_id.in_(
-                sa.select(consultation_units.c.unit_id).where(
-                    consultation_units.c.consultation_id == consultation_id
-                )
-            )
-        )
+        return query.where(in_buildings)
+    if scope == "units":
+        return query.where(in_units)
     return query
 
 
@@ -185,9 +213,9 @@ def memberships_with_a_say(
     *, scope: str, electorate: str, consultation_id, community_id
 ) -> sa.Select:
     """Who has a say in a consultation of this scope and electorate: verified residents of a
-    household in scope (its owners only, for an owners' vote). The ids are values, or SQL
-    expressions such as bind parameters for a statement built once per scope and electorate
-    (casting a ballot).
+    household in scope (its owners only, for an owners' vote). Each argument is a value, or SQL:
+    bind parameters for the ids in a statement built once per scope and electorate (casting a
+    ballot), the consultation's columns for a query that lists consultations (`shown_clause`).
 
     The scope is a correlated EXISTS: one primary-key lookup per membership. `IN (households in
     scope)` makes SQLite list every household of the community for each query (2 ms per ballot
@@ -196,6 +224,7 @@ def memberships_with_a_say(
     in_scope = (
         _households_in_scope(scope, consultation_id, community_id)
         .where(Household.id == Membership.household_id)
+        .correlate_except(Household)
         .exists()
     )
     query = sa.select(Membership).where(
@@ -204,7 +233,9 @@ def memberships_with_a_say(
         Membership.status == "verified",
         in_scope,
     )
-    if electorate == "owners":
+    if not isinstance(electorate, str):
+        query = query.where(sa.or_(electorate != "owners", Membership.relation == "owner"))
+    elif electorate == "owners":
         query = query.where(Membership.relation == "owner")
     return query
 
