@@ -15,6 +15,7 @@ from backend.core.db import db
 from tests.consultations import factories as cf
 from tests.consultations.helpers import close, counted, curl, options_of, owner, paper, vote
 from tests.helpers import assert_error, assert_ok, pagination, writes_nothing
+from tests.statements import statements
 
 # ---------------------------------------------------------------- casting
 
@@ -78,6 +79,34 @@ def test_a_choice_the_method_does_not_allow_is_refused(
         body = assert_error(vote(client, resident, world.a, voting, **choice), 422,
                             "invalid_choice")
     assert field in body["errors"]["json"]
+
+
+@pytest.mark.parametrize(
+    ("allow_change", "expected"),
+    [
+        # The bearer's check, the consultation, the caller's households, then the writes.
+        (False, {"first": 5, "refused": 5, "invalid": 3}),
+        # A change first reads the standing ballot, locked; changing it moves it to the history.
+        (True, {"first": 6, "changed": 9, "invalid": 3}),
+    ],
+)
+def test_casting_runs_a_fixed_number_of_statements(
+    client, app, world, resident, make, allow_change, expected
+):
+    # Casting is the hottest write (scripts/bench-ballots): a statement more is a regression.
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          allow_change=allow_change).id)
+    first, second, _ = options_of(app, voting)
+    casts = {"first": ([first], 201), "changed": ([second], 201), "refused": ([second], 409),
+             "invalid": ([first, second], 422)}
+    ran = {}
+    for name in expected:
+        option_ids, status = casts[name]
+        with app.app_context(), statements() as seen:
+            assert vote(client, resident, world.a, voting, option_ids=option_ids).status_code \
+                == status
+        ran[name] = len(seen)
+    assert ran == expected
 
 
 def test_an_option_of_another_consultation_is_refused(client, app, world, resident, make):

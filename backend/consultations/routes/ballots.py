@@ -7,7 +7,7 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
 from backend.consultations.schemas import ballots as s
-from backend.consultations.services import ballots, turnout
+from backend.consultations.services import casting, paper_ballots, turnout
 from backend.core.auth import current_actor
 from backend.core.docs import errors
 from backend.core.pagination import PresentedPage
@@ -26,7 +26,7 @@ class Ballots(MethodView):
     @errors(401, 403, 404, 409)
     def post(self, data, community_id, consultation_id):
         """Vote, or change one's vote where allowed (residents); answers the receipt code once"""
-        return ballots.cast_ballot(
+        return casting.cast_ballot(
             actor=current_actor(),
             community_id=community_id,
             consultation_id=consultation_id,
@@ -42,7 +42,7 @@ class MyBallots(MethodView):
     @errors(401, 403, 404)
     def get(self, community_id, consultation_id):
         """The ballots that count for me and my households"""
-        return ballots.my_ballots(
+        return casting.my_ballots(
             actor=current_actor(), community_id=community_id, consultation_id=consultation_id
         )
 
@@ -56,7 +56,7 @@ class PaperBallots(MethodView):
     @errors(401, 403, 404, 409)
     def post(self, data, community_id, consultation_id):
         """Enter a paper or proxy ballot for a household (committee)"""
-        return ballots.record_paper_ballot(
+        return paper_ballots.record_paper_ballot(
             actor=current_actor(),
             community_id=community_id,
             consultation_id=consultation_id,
@@ -73,7 +73,7 @@ class VoidPaperBallot(MethodView):
     @errors(401, 403, 404, 409)
     def post(self, data, community_id, consultation_id, ballot_id):
         """Undo a paper ballot entered by mistake (committee)"""
-        ballots.void_paper_ballot(
+        paper_ballots.void_paper_ballot(
             actor=current_actor(),
             community_id=community_id,
             consultation_id=consultation_id,

@@ -18,16 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from backend.consultations.models import Comment, CommentReport, Need
-from backend.consultations.services.common import Context, load, oversees
-from backend.consultations.services.needs import (
-    need_or_404,
-    require_participant,
-    visible_needs,
-)
+from backend.consultations.services.common import Context, contribution_or_404, load, oversees
+from backend.consultations.services.needs import require_participant, visible_needs
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
-from backend.core.errors import Conflict, InvalidInput, NotFound
+from backend.core.errors import Conflict, InvalidInput
 from backend.core.tenancy.models import Community
 from backend.core.wechat.content import Scene, Verdict, moderate_text
 from backend.core.wechat.identity import wechat_openid
@@ -52,20 +48,6 @@ def visible_comments(actor: Actor) -> sa.ColumnElement[bool]:
             Comment.need_id.in_(sa.select(Need.id).where(visible_needs(actor))),
         ),
     )
-
-
-def comment_or_404(context: Context, comment_id: int, *, actor: Actor, lock: bool = False):
-    query = sa.select(Comment).where(
-        Comment.id == comment_id, Comment.consultation_id == context.consultation.id
-    )
-    if not context.oversees:
-        query = query.where(visible_comments(actor))
-    if lock:
-        query = query.with_for_update()
-    comment = db.session.scalar(query)
-    if comment is None:
-        raise NotFound("未找到该评论", code="comment_not_found")
-    return comment
 
 
 def list_comments(*, actor: Actor, community_id: int, consultation_id: int, filters: dict):
@@ -133,12 +115,12 @@ def _thread(actor: Actor, context: Context, data: dict) -> tuple[int | None, int
     """The need and parent a new comment hangs on, checked: (need_id, parent_id)."""
     need_id, parent_id = data.get("need_id"), data.get("parent_id")
     if need_id is not None:
-        need = need_or_404(context, need_id, actor=actor)
+        need = contribution_or_404(Need, need_id, context, visible=visible_needs(actor))
         if need.status != "published":
             raise Conflict("只能评论已公开的需求", code="need_not_published")
     if parent_id is None:
         return need_id, None
-    parent = comment_or_404(context, parent_id, actor=actor)
+    parent = contribution_or_404(Comment, parent_id, context, visible=visible_comments(actor))
     if parent.parent_id is not None:
         raise InvalidInput(
             "只能回复顶层评论，不能回复回复",
@@ -219,7 +201,7 @@ def report_comment(
             action="consultation.participate",
         )
         require_participant(actor, context)
-        comment = comment_or_404(context, comment_id, actor=actor)
+        comment = contribution_or_404(Comment, comment_id, context, visible=visible_comments(actor))
         if comment.author_id == actor.user_id:
             raise Conflict("不能举报自己的评论", code="own_comment")
         if comment.status != "published":

@@ -1,5 +1,9 @@
 """What every consultation use case starts with: the consultation, loaded inside its community,
-and who of the residents it concerns (scope, electorate, eligibility)."""
+who sees it, and who of the residents it concerns (scope, electorate, eligibility).
+
+The rules read a consultation by its model's attribute names, so they hold alike for an entity
+and for a row of its columns: casting a ballot, the hottest write, reads rows (services/casting.py).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from flask import g, has_app_context
 from backend.accounts.models import Membership
 from backend.communities.models import Household
 from backend.consultations.models import (
+    Comment,
     Consultation,
+    Need,
     consultation_buildings,
     consultation_units,
 )
@@ -67,8 +73,7 @@ def load(
     *, actor: Actor, community_id: int, consultation_id: int, action: str, lock: bool = False
 ) -> Context:
     """Check `action`, load the consultation inside the community, and hide it from whoever may
-    not see it yet (a draft is not found by residents; an ineligible resident finds nothing)."""
-    # One query for both: the hottest path, casting a ballot, starts here.
+    not see it yet (`require_shown`)."""
     query = (
         sa.select(Consultation, Community)
         .join(Community, Community.id == Consultation.community_id)
@@ -81,10 +86,10 @@ def load(
         not_found(actor, action, community_id)
     consultation, community = found
     roles = policy.require(actor, action, community)
-    context = Context(community, consultation, roles)
-    if not context.oversees and not can_see(actor, roles, consultation):
-        raise NotFound("未找到该议事协商", code="consultation_not_found")
-    return context
+    require_shown(
+        roles, consultation, lambda: bool(eligible_memberships(actor.user_id, consultation))
+    )
+    return Context(community, consultation, roles)
 
 
 def not_found(actor: Actor, action: str, community_id: int) -> NoReturn:
@@ -94,62 +99,143 @@ def not_found(actor: Actor, action: str, community_id: int) -> NoReturn:
     raise NotFound("未找到该议事协商", code="consultation_not_found")
 
 
-def can_see(actor: Actor, roles: frozenset[Role], consultation: Consultation) -> bool:
-    return shown_to(
-        roles, consultation, lambda: bool(eligible_memberships(actor.user_id, consultation))
+# What a contribution that is not there (or not shown to the caller) answers.
+_NOT_FOUND = {
+    Need: ("未找到该需求", "need_not_found"),
+    Comment: ("未找到该评论", "comment_not_found"),
+}
+
+
+def contribution_or_404(
+    kind: type[T],
+    contribution_id: int,
+    context: Context,
+    *,
+    visible: sa.ColumnElement[bool],
+    lock: bool = False,
+) -> T:
+    """A need or a comment (`kind`) of the context's consultation, as the caller may see it:
+    overseers find every one, anyone else those `visible` keeps; the others do not exist (404
+    `need_not_found`, `comment_not_found`)."""
+    query = sa.select(kind).where(
+        kind.id == contribution_id, kind.consultation_id == context.consultation.id
     )
+    if not context.oversees:
+        query = query.where(visible)
+    if lock:
+        query = query.with_for_update()
+    found = db.session.scalar(query)
+    if found is None:
+        message, code = _NOT_FOUND[kind]
+        raise NotFound(message, code=code)
+    return found
 
 
-def shown_to(roles: frozenset[Role], consultation, eligible: Callable[[], bool]) -> bool:
-    """Whether a consultation is shown to someone of `roles` who is not an overseer; `eligible`
-    says whether they have a say in it, asked only when it matters."""
-    if consultation.status in HIDDEN_FROM_RESIDENTS:
-        return False
+def require_shown(roles: frozenset[Role], consultation, eligible: Callable[[], bool]) -> None:
+    """Who sees a consultation (an entity or a row of its columns): overseers every one; anyone
+    else none while it is a draft; staff of the community the rest; a resident those they have a
+    say in (`eligible`, asked only when it matters). 404 `consultation_not_found` for the others,
+    as if it did not exist."""
+    if oversees_with(roles):
+        return
+    shown = consultation.status not in HIDDEN_FROM_RESIDENTS and (
+        bool(roles - {Role.RESIDENT}) or eligible()
+    )
+    if not shown:
+        raise NotFound("未找到该议事协商", code="consultation_not_found")
+
+
+def shown_clause(roles: frozenset[Role], user_id: int) -> sa.ColumnElement[bool]:
+    """`require_shown` in SQL, over the consultations a query lists."""
+    if oversees_with(roles):
+        return sa.true()
+    shown = Consultation.status.not_in(HIDDEN_FROM_RESIDENTS)
     if roles - {Role.RESIDENT}:
-        return True  # staff of the community follow what goes on
-    return eligible()
+        return shown
+    has_a_say = (
+        memberships_with_a_say(
+            scope=Consultation.scope,
+            electorate=Consultation.electorate,
+            consultation_id=Consultation.id,
+            community_id=Consultation.community_id,
+        )
+        .where(Membership.user_id == user_id)
+        .exists()
+    )
+    return sa.and_(shown, has_a_say)
 
 
 def households_in_scope(consultation: Consultation) -> sa.Select:
     """The ids of the households the consultation concerns."""
-    query = sa.select(Household.id).where(Household.community_id == consultation.community_id)
-    if consultation.scope == "buildings":
-        query = query.where(
-            Household.building_id.in_(
-                sa.select(consultation_buildings.c.building_id).where(
-                    consultation_buildings.c.consultation_id == consultation.id
-                )
+    return _households_in_scope(consultation.scope, consultation.id, consultation.community_id)
+
+
+def _households_in_scope(scope, consultation_id, community_id) -> sa.Select:
+    """`scope` is a consultation's scope, or its column when a query lists consultations (whose
+    columns the subqueries then take from that query: `correlate_except`)."""
+    in_buildings = Household.building_id.in_(
+        sa.select(consultation_buildings.c.building_id)
+        .where(consultation_buildings.c.consultation_id == consultation_id)
+        .correlate_except(consultation_buildings)
+    )
+    in_units = Household.unit_id.in_(
+        sa.select(consultation_units.c.unit_id)
+        .where(consultation_units.c.consultation_id == consultation_id)
+        .correlate_except(consultation_units)
+    )
+    query = sa.select(Household.id).where(Household.community_id == community_id)
+    if not isinstance(scope, str):
+        return query.where(
+            sa.or_(
+                scope == "community",
+                sa.and_(scope == "buildings", in_buildings),
+                sa.and_(scope == "units", in_units),
             )
         )
-    elif consultation.scope == "units":
-        query = query.where(
-            Household.unit_id.in_(
-                sa.select(consultation_units.c.unit_id).where(
-                    consultation_units.c.consultation_id == consultation.id
-                )
-            )
-        )
+    if scope == "buildings":
+        return query.where(in_buildings)
+    if scope == "units":
+        return query.where(in_units)
     return query
 
 
-def household_in_scope(consultation: Consultation, household_id) -> sa.ColumnElement[bool]:
-    """Whether `household_id` (a column of the enclosing query) is in the consultation's scope.
-
-    A correlated EXISTS: one primary-key lookup per row. `IN (households_in_scope(...))` makes
-    SQLite list every household of the community for each query (2 ms per ballot at 20,000
-    households, growing with the community); PostgreSQL plans both the same.
-    """
-    return households_in_scope(consultation).where(Household.id == household_id).exists()
-
-
 def eligible_memberships_query(consultation: Consultation) -> sa.Select:
+    """The memberships that give a say in the consultation (`memberships_with_a_say`)."""
+    return memberships_with_a_say(
+        scope=consultation.scope,
+        electorate=consultation.electorate,
+        consultation_id=consultation.id,
+        community_id=consultation.community_id,
+    )
+
+
+def memberships_with_a_say(
+    *, scope: str, electorate: str, consultation_id, community_id
+) -> sa.Select:
+    """Who has a say in a consultation of this scope and electorate: verified residents of a
+    household in scope (its owners only, for an owners' vote). Each argument is a value, or SQL:
+    bind parameters for the ids in a statement built once per scope and electorate (casting a
+    ballot), the consultation's columns for a query that lists consultations (`shown_clause`).
+
+    The scope is a correlated EXISTS: one primary-key lookup per membership. `IN (households in
+    scope)` makes SQLite list every household of the community for each query (2 ms per ballot
+    at 20,000 households, growing with the community); PostgreSQL plans both the same.
+    """
+    in_scope = (
+        _households_in_scope(scope, consultation_id, community_id)
+        .where(Household.id == Membership.household_id)
+        .correlate_except(Household)
+        .exists()
+    )
     query = sa.select(Membership).where(
-        Membership.community_id == consultation.community_id,
+        Membership.community_id == community_id,
         Membership.role == Role.RESIDENT,
         Membership.status == "verified",
-        household_in_scope(consultation, Membership.household_id),
+        in_scope,
     )
-    if consultation.electorate == "owners":
+    if not isinstance(electorate, str):
+        query = query.where(sa.or_(electorate != "owners", Membership.relation == "owner"))
+    elif electorate == "owners":
         query = query.where(Membership.relation == "owner")
     return query
 
@@ -187,18 +273,14 @@ def eligible_resident_count(consultation: Consultation) -> int:
     return db.session.scalar(query) or 0
 
 
-def require_eligible(actor: Actor, consultation: Consultation, household_id: int | None):
-    """The membership a resident takes part through, for `household_id` when they have several.
+def choose_household(memberships: Sequence[T], household_id: int | None) -> T:
+    """The membership a resident takes part through, among those that give them a say (anything
+    with a `household_id`), for `household_id` when they have several.
 
     Outcomes: the membership; 403 `not_eligible` when they have none in scope; 422
     `household_required` when they belong to several households and did not say which;
     403 `not_eligible` when the household they named is not one of theirs in scope.
     """
-    return choose_household(eligible_memberships(actor.user_id, consultation), household_id)
-
-
-def choose_household(memberships: Sequence[T], household_id: int | None) -> T:
-    """`require_eligible` for memberships already read (anything with a `household_id`)."""
     if not memberships:
         raise Forbidden("您不在本次议事协商的参与范围内", code="not_eligible")
     if household_id is None:

@@ -8,19 +8,21 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from backend.accounts.models import Membership
-from backend.communities.models import Building, Household, Unit
+from backend.communities.models import Building, Unit
 from backend.consultations.models import (
     Consultation,
     ConsultationOption,
     Need,
-    consultation_buildings,
-    consultation_units,
 )
 from backend.consultations.permissions import policy
-from backend.consultations.services.common import Context, consultation_or_404, load
+from backend.consultations.services.common import (
+    Context,
+    consultation_or_404,
+    load,
+    shown_clause,
+)
 from backend.core.audit import services as audit
-from backend.core.auth import Actor, Role
+from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.tenancy.models import Community
@@ -34,8 +36,8 @@ FIXED_ONCE_COLLECTING = ("method", "needs_opens_at")
 
 
 def list_consultations(*, actor: Actor, community_id: int, filters: dict) -> sa.Select:
-    """The community's consultations, newest first. Overseers see every one, other staff all
-    but drafts, residents those they are eligible for."""
+    """The community's consultations, newest first, those the caller sees (`require_shown`):
+    overseers every one, other staff all but drafts, residents those they have a say in."""
     community = policy.community(actor, "consultation.view", community_id)
     roles = actor.roles_in(community)
     query = (
@@ -45,47 +47,7 @@ def list_consultations(*, actor: Actor, community_id: int, filters: dict) -> sa.
     )
     if "status" in filters:
         query = query.where(Consultation.status == filters["status"])
-    if not roles & policy.allowed_roles("consultation.view_all"):
-        query = query.where(Consultation.status != "draft")
-        if roles == {Role.RESIDENT}:
-            query = query.where(_eligible_clause(actor.user_id))
-    return query.order_by(Consultation.id.desc())
-
-
-def _eligible_clause(user_id: int):
-    """SQL: the user holds a verified resident membership in the consultation's scope."""
-    in_scope = sa.or_(
-        Consultation.scope == "community",
-        sa.and_(
-            Consultation.scope == "buildings",
-            Household.building_id.in_(
-                sa.select(consultation_buildings.c.building_id).where(
-                    consultation_buildings.c.consultation_id == Consultation.id
-                )
-            ),
-        ),
-        sa.and_(
-            Consultation.scope == "units",
-            Household.unit_id.in_(
-                sa.select(consultation_units.c.unit_id).where(
-                    consultation_units.c.consultation_id == Consultation.id
-                )
-            ),
-        ),
-    )
-    return (
-        sa.select(Membership.id)
-        .join(Household, Household.id == Membership.household_id)
-        .where(
-            Membership.user_id == user_id,
-            Membership.role == Role.RESIDENT,
-            Membership.status == "verified",
-            Membership.community_id == Consultation.community_id,
-            sa.or_(Consultation.electorate != "owners", Membership.relation == "owner"),
-            in_scope,
-        )
-        .exists()
-    )
+    return query.where(shown_clause(roles, actor.user_id)).order_by(Consultation.id.desc())
 
 
 def get_consultation(*, actor: Actor, community_id: int, consultation_id: int) -> Consultation:
@@ -105,7 +67,7 @@ def get_consultation(*, actor: Actor, community_id: int, consultation_id: int) -
 def create_consultation(*, actor: Actor, community_id: int, data: dict) -> Consultation:
     """Draft a consultation (committee).
 
-    Outcomes: the draft; 422 when the design does not hold together (see `_check_design`);
+    Outcomes: the draft; 422 when the design does not hold together (see `check_design`);
     404 for buildings, units or needs of another community.
     """
     with transaction():
@@ -299,8 +261,6 @@ def first_start(consultation: Consultation) -> datetime:
 
 def first_start_field(consultation: Consultation) -> str:
     return "needs_opens_at" if consultation.needs_opens_at else "voting_opens_at"
-
-
 
 
 def clear_stall(consultation: Consultation) -> None:

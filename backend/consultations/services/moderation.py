@@ -20,9 +20,9 @@ import sqlalchemy as sa
 
 from backend.consultations.models import Comment, Need, NeedSupport
 from backend.consultations.permissions import policy
-from backend.consultations.services.comments import comment_or_404, present_comments
-from backend.consultations.services.common import Context, load
-from backend.consultations.services.needs import need_or_404, present_needs
+from backend.consultations.services.comments import present_comments, visible_comments
+from backend.consultations.services.common import Context, contribution_or_404, load
+from backend.consultations.services.needs import present_needs, visible_needs
 from backend.consultations.services.notices import link_to
 from backend.core.audit import services as audit
 from backend.core.auth import Actor
@@ -129,7 +129,7 @@ def approve_need(
     """
     with transaction():
         context = _moderating(actor, community_id, consultation_id)
-        need = need_or_404(context, need_id, actor=actor, lock=True)
+        need = contribution_or_404(Need, need_id, context, visible=visible_needs(actor), lock=True)
         if need.status != "review":
             raise Conflict("该需求不在待审核状态", code="need_not_in_review")
         _decided(need, actor, "published", None)
@@ -149,7 +149,7 @@ def reject_need(
     """
     with transaction():
         context = _moderating(actor, community_id, consultation_id)
-        need = need_or_404(context, need_id, actor=actor, lock=True)
+        need = contribution_or_404(Need, need_id, context, visible=visible_needs(actor), lock=True)
         if need.status not in ("review", "published"):
             raise Conflict("只能驳回待审核或已公开的需求", code="need_not_rejectable")
         previous = need.status
@@ -171,7 +171,7 @@ def restore_need(
     """
     with transaction():
         context = _moderating(actor, community_id, consultation_id)
-        need = need_or_404(context, need_id, actor=actor, lock=True)
+        need = contribution_or_404(Need, need_id, context, visible=visible_needs(actor), lock=True)
         if need.status == "merged":
             raise Conflict(
                 "已合并的需求不能撤销合并：其支持已并入目标需求，无法再区分；"
@@ -273,7 +273,9 @@ def approve_comment(
     """
     with transaction():
         context = _moderating(actor, community_id, consultation_id)
-        comment = comment_or_404(context, comment_id, actor=actor, lock=True)
+        comment = contribution_or_404(
+            Comment, comment_id, context, visible=visible_comments(actor), lock=True
+        )
         reported = comment.status == "published" and comment.report_count > 0
         if comment.status != "review" and not reported:
             raise Conflict("该评论没有待处理的审核或举报", code="comment_not_in_review")
@@ -294,7 +296,9 @@ def reject_comment(
     """
     with transaction():
         context = _moderating(actor, community_id, consultation_id)
-        comment = comment_or_404(context, comment_id, actor=actor, lock=True)
+        comment = contribution_or_404(
+            Comment, comment_id, context, visible=visible_comments(actor), lock=True
+        )
         if comment.status != "review":
             raise Conflict("该评论不在待审核状态", code="comment_not_in_review")
         _decided(comment, actor, "rejected", data["reason"])
@@ -314,7 +318,9 @@ def hide_comment(
     """
     with transaction():
         context = _moderating(actor, community_id, consultation_id)
-        comment = comment_or_404(context, comment_id, actor=actor, lock=True)
+        comment = contribution_or_404(
+            Comment, comment_id, context, visible=visible_comments(actor), lock=True
+        )
         if comment.status != "published":
             raise Conflict("只能隐藏已公开的评论", code="comment_not_published")
         _decided(comment, actor, "hidden", data["reason"])
@@ -334,7 +340,9 @@ def unhide_comment(
     """
     with transaction():
         context = _moderating(actor, community_id, consultation_id)
-        comment = comment_or_404(context, comment_id, actor=actor, lock=True)
+        comment = contribution_or_404(
+            Comment, comment_id, context, visible=visible_comments(actor), lock=True
+        )
         if comment.status != "hidden":
             raise Conflict("该评论未被隐藏", code="comment_not_hidden")
         _decided(comment, actor, "published", None)

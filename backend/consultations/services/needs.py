@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.consultations.models import Consultation, Need, NeedSupport
 from backend.consultations.services.common import (
     Context,
+    contribution_or_404,
     eligible_memberships,
     load,
     oversees,
@@ -47,21 +48,6 @@ def require_participant(actor: Actor, context: Context) -> None:
     """
     if not eligible_memberships(actor.user_id, context.consultation):
         raise Forbidden("您不在本次议事协商的参与范围内", code="not_eligible")
-
-
-def need_or_404(context: Context, need_id: int, *, actor: Actor, lock: bool = False) -> Need:
-    """A need of the context's consultation that the actor may see (others do not exist)."""
-    query = sa.select(Need).where(
-        Need.id == need_id, Need.consultation_id == context.consultation.id
-    )
-    if not context.oversees:
-        query = query.where(visible_needs(actor))
-    if lock:
-        query = query.with_for_update()
-    need = db.session.scalar(query)
-    if need is None:
-        raise NotFound("未找到该需求", code="need_not_found")
-    return need
 
 
 def visible_needs(actor: Actor) -> sa.ColumnElement[bool]:
@@ -107,7 +93,7 @@ def get_need(*, actor: Actor, community_id: int, consultation_id: int, need_id: 
         consultation_id=consultation_id,
         action="consultation.view",
     )
-    need = need_or_404(context, need_id, actor=actor)
+    need = contribution_or_404(Need, need_id, context, visible=visible_needs(actor))
     return present_needs(actor=actor, rows=[need])[0]
 
 
@@ -242,7 +228,7 @@ def _support_context(
         action="consultation.participate",
     )
     require_participant(actor, context)
-    need = need_or_404(context, need_id, actor=actor)
+    need = contribution_or_404(Need, need_id, context, visible=visible_needs(actor))
     if need.status != "published":
         raise Conflict("只能支持已公开的需求", code="need_not_published")
     require_needs_phase_open(context.consultation)
