@@ -14,7 +14,8 @@ def _photo():
     return {"file": (io.BytesIO(PNG), "photo.png", "image/png")}
 
 
-def _stored_photo(world):
+def stored_photo(world, uploaded_by_id: int) -> str:
+    """A photo uploaded in community a by `uploaded_by_id`, not yet attached: its key."""
     from backend.core.db import db
     from backend.core.storage.models import StoredFile
     from backend.core.storage.services import storage
@@ -25,19 +26,21 @@ def _stored_photo(world):
         StoredFile(
             key=key,
             community_id=world.a,
-            uploaded_by_id=world.resident,
+            uploaded_by_id=uploaded_by_id,
             content_type="image/png",
             size=len(PNG),
             sha256="0" * 64,
         )
     )
     db.session.commit()
-    return {"key": key}
+    return key
 
 
 CASES = {
     ("POST", "/api/v1/communities/<int:community_id>/photos"): Case(
         MEMBERS, status=201, files=_photo
     ),
-    ("GET", "/api/v1/photos/<key>"): Case(SIGNED_IN, params=_stored_photo, scope=SYSTEM),
+    ("GET", "/api/v1/photos/<key>"): Case(
+        SIGNED_IN, params=lambda w: {"key": stored_photo(w, w.resident)}, scope=SYSTEM
+    ),
 }
