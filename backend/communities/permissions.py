@@ -1,35 +1,34 @@
-"""Who may do what with a community's places and registers."""
+"""Who may do what with the register: regions, communities and their places, organisations."""
 
 from backend.core.auth import Role
-from backend.core.permissions import SIGNED_IN, Policy
-
-STAFF_READERS = {
-    Role.COMMITTEE,
-    Role.GRID_WORKER,
-    Role.PROPERTY_STAFF,
-    Role.PROFESSIONAL,
-    Role.STREET_ADMIN,
-    Role.SYSTEM_ADMIN,
-}
-MANAGERS = {Role.COMMITTEE, Role.SYSTEM_ADMIN}
+from backend.core.permissions import (
+    MANAGERS,
+    OVERSEERS,
+    REGION_ADMINS,
+    SIGNED_IN,
+    WORKERS,
+    Policy,
+    in_region,
+    system_wide,
+)
 
 policy = Policy(
-    "community",
+    ("community", "region", "organisation"),
     {
+        # System admins build the region tree and register the organisations.
+        "region.create": system_wide({Role.SYSTEM_ADMIN}),
+        "organisation.create": system_wide({Role.SYSTEM_ADMIN}),
+        # A street is a public fact: others are refused (403), not told it does not exist.
+        "community.create": in_region(REGION_ADMINS, denied=403),
         # Names, streets and buildings are public facts residents need to find their home.
         "community.view": {SIGNED_IN},
-        "community.edit": {Role.COMMITTEE, Role.STREET_ADMIN, Role.SYSTEM_ADMIN},
+        "community.edit": OVERSEERS,
         "community.manage_places": MANAGERS,
-        "community.view_households": {
-            Role.COMMITTEE,
-            Role.GRID_WORKER,
-            Role.STREET_ADMIN,
-            Role.SYSTEM_ADMIN,
-        },
+        "community.view_households": OVERSEERS | {Role.GRID_WORKER},
         "community.manage_households": MANAGERS,
-        "community.view_registers": STAFF_READERS,
+        "community.view_registers": WORKERS,
         "community.manage_grids": MANAGERS,
         "community.manage_facilities": MANAGERS,
-        "community.manage_service_areas": {Role.COMMITTEE, Role.STREET_ADMIN, Role.SYSTEM_ADMIN},
+        "community.manage_service_areas": OVERSEERS,
     },
 )

@@ -2,25 +2,13 @@
 question of scope and relation, decided in services/common.py (`is_eligible`)."""
 
 from backend.core.auth import Role
-from backend.core.permissions import Policy
-
-MANAGERS = {Role.COMMITTEE, Role.SYSTEM_ADMIN}
-OVERSEERS = {Role.COMMITTEE, Role.STREET_ADMIN, Role.SYSTEM_ADMIN}
-# Everyone who belongs to the community; residents see only what they are eligible for.
-MEMBERS = {
-    Role.RESIDENT,
-    Role.COMMITTEE,
-    Role.GRID_WORKER,
-    Role.PROPERTY_STAFF,
-    Role.PROFESSIONAL,
-    Role.STREET_ADMIN,
-    Role.SYSTEM_ADMIN,
-}
+from backend.core.permissions import EVERY_MEMBER, MANAGERS, OVERSEERS, Policy
 
 policy = Policy(
     "consultation",
     {
-        "consultation.view": MEMBERS,
+        # Residents see only what they are eligible for.
+        "consultation.view": EVERY_MEMBER,
         # Drafts, cancelled ones and the moderation queue.
         "consultation.view_all": OVERSEERS,
         "consultation.manage": MANAGERS,
@@ -33,8 +21,8 @@ policy = Policy(
         "consultation.participate": {Role.RESIDENT},
         # The bulletin of receipts is open to the whole community once the vote is closed:
         # anyone may recount it, in the consultation's scope or not.
-        "consultation.read_bulletin": MEMBERS,
-        "consultation.view_meetings": MEMBERS,
+        "consultation.read_bulletin": EVERY_MEMBER,
+        "consultation.view_meetings": EVERY_MEMBER,
         "consultation.record_meeting": MANAGERS,
     },
 )

@@ -1,31 +1,45 @@
-"""Who may do what with scores. Everyone of a community reads its finished assessments (成果共享);
-drafts, runs and judgements are the committee's self-assessment and the street's review. Which
-role decides an assessed item is the item's own rule (`Assessed.roles`), checked in
-`services/judgements.py`. Standards belong to regions: `services/common.py` says who reads and
-assigns them."""
+"""Who may do what with scores and standards. Everyone of a community reads its finished
+assessments (成果共享); drafts, runs and judgements are the committee's self-assessment and the
+street's review. Which role decides an assessed item is the item's own rule (`Assessed.roles`),
+read through `assessor_role`. Standards belong to regions: a shipped standard is public, an
+uploaded one its region's."""
 
 from backend.core.auth import Role
-from backend.core.permissions import Policy
+from backend.core.permissions import EVERY_MEMBER, OVERSEERS, REGION_ADMINS, Policy, in_region
 
-STAFF = {Role.COMMITTEE, Role.STREET_ADMIN, Role.SYSTEM_ADMIN}
+# The self-assessment is the committee's and the street's.
+ASSESSORS = {Role.COMMITTEE, Role.STREET_ADMIN}
 
 policy = Policy(
-    "scoring",
+    ("scoring", "standard"),
     {
-        "scoring.view": {
-            Role.RESIDENT,
-            Role.COMMITTEE,
-            Role.GRID_WORKER,
-            Role.PROPERTY_STAFF,
-            Role.PROFESSIONAL,
-            Role.STREET_ADMIN,
-            Role.SYSTEM_ADMIN,
-        },
-        "scoring.view_drafts": STAFF,
-        "scoring.run": STAFF,
-        "scoring.judge": {Role.COMMITTEE, Role.STREET_ADMIN},
+        "scoring.view": EVERY_MEMBER,
+        "scoring.view_drafts": OVERSEERS,
+        "scoring.run": OVERSEERS,
+        "scoring.judge": ASSESSORS,
         # Hand the self-assessment over (定稿): it never changes afterwards.
-        "scoring.finalise": {Role.COMMITTEE, Role.STREET_ADMIN},
-        "scoring.assign": {Role.STREET_ADMIN, Role.SYSTEM_ADMIN},
+        "scoring.finalise": ASSESSORS,
+        # Assess every community of a region at once, and rank them.
+        "scoring.run_region": in_region(REGION_ADMINS),
+        "scoring.rank": in_region(REGION_ADMINS),
+        # An uploaded standard: read by the admins of its region, of the regions above (who may
+        # reuse it) and below (who are assessed on it); to everyone else it does not exist.
+        "standard.read": in_region(REGION_ADMINS, from_below=True),
+        "standard.upload": in_region(REGION_ADMINS),
+        # Replace or delete an uploaded standard.
+        "standard.change": in_region(REGION_ADMINS),
+        # Which standards a community is assessed on: the street's choice.
+        "standard.assign": REGION_ADMINS,
     },
 )
+
+# As whom a holder of each role decides an item, the street first when both are allowed.
+ASSESSED_AS = (("street", Role.STREET_ADMIN), ("committee", Role.COMMITTEE))
+
+
+def assessor_role(roles: frozenset, allowed: tuple[str, ...]) -> str | None:
+    """As whom the caller decides an item: the street when both are allowed and held."""
+    for assessed_as, role in ASSESSED_AS:
+        if assessed_as in allowed and role in roles:
+            return assessed_as
+    return None

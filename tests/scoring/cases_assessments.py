@@ -9,16 +9,15 @@ routes answer 404 to everyone but the region's admins, as if the region did not 
 
 from __future__ import annotations
 
-from tests.permission_table import COMMITTEE_OR_STREET, MEMBERS, Case
+from tests.permission_table import COMMITTEE_OR_STREET, MEMBERS, REGION, REGION_ADMINS, Case
 from tests.scoring.cases_standards import SHIPPED
 
 COMMUNITY = "/api/v1/communities/<int:community_id>"
 ASSESSMENTS = f"{COMMUNITY}/assessments"
 ONE = f"{ASSESSMENTS}/<int:assessment_id>"
 JUDGEMENT = f"{COMMUNITY}/standards/<code>/items/<item_code>/judgement"
-REGION = "/api/v1/regions/<int:region_id>"
+REGION_URL = "/api/v1/regions/<int:region_id>"
 
-REGION_ADMINS = frozenset({"street_admin", "system_admin"})
 # scoring.run and scoring.view_drafts
 STAFF = COMMITTEE_OR_STREET
 # scoring.judge and scoring.finalise: the self-assessment is the committee's and the street's.
@@ -101,18 +100,18 @@ CASES = {
         body={"status": "met", "note": "每年研究两次创建工作，有年度目标"},
     ),
     ("DELETE", JUDGEMENT): Case(ASSESSORS, status=204, params=judged_item),
-    ("POST", f"{REGION}/assessments"): Case(
+    ("POST", f"{REGION_URL}/assessments"): Case(
         REGION_ADMINS,
         status=201,
         params=lambda w: {"region_id": w.street_a},
         body={"standard": SHIPPED},
-        community_scoped=False,
-        extra={"denied": 404},
+        scope=REGION,
+        denied=404,
     ),
-    ("GET", f"{REGION}/scoring"): Case(
+    ("GET", f"{REGION_URL}/scoring"): Case(
         REGION_ADMINS,
         params=lambda w: {"region_id": w.street_a},
-        community_scoped=False,
-        extra={"denied": 404},
+        scope=REGION,
+        denied=404,
     ),
 }

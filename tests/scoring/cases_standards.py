@@ -10,11 +10,10 @@ everyone of the community and chosen by the street.
 
 from __future__ import annotations
 
-from tests.permission_table import MEMBERS, SIGNED_IN, Case
+from tests.permission_table import MEMBERS, REGION, REGION_ADMINS, SIGNED_IN, SYSTEM, Case
 
 API = "/api/v1"
 ONE = f"{API}/standards/<code>"
-ADMINS = frozenset({"street_admin", "system_admin"})
 SHIPPED = "hlj_green_community"
 UPLOADED = "street_a_green"
 
@@ -51,33 +50,33 @@ def _document(code: str) -> dict:
 
 
 CASES = {
-    ("GET", f"{API}/metrics"): Case(SIGNED_IN, community_scoped=False),
-    ("GET", f"{API}/standards"): Case(SIGNED_IN, community_scoped=False),
-    ("GET", ONE): Case(SIGNED_IN, params=shipped, community_scoped=False),
+    ("GET", f"{API}/metrics"): Case(SIGNED_IN, scope=SYSTEM),
+    ("GET", f"{API}/standards"): Case(SIGNED_IN, scope=SYSTEM),
+    ("GET", ONE): Case(SIGNED_IN, params=shipped, scope=SYSTEM),
     ("PUT", ONE): Case(
-        ADMINS,
+        REGION_ADMINS,
         params=uploaded_standard,
         body=lambda w: _document(UPLOADED),
-        community_scoped=False,
-        extra={"denied": 404},
+        scope=REGION,
+        denied=404,
     ),
     ("DELETE", ONE): Case(
-        ADMINS,
+        REGION_ADMINS,
         status=204,
         params=uploaded_standard,
-        community_scoped=False,
-        extra={"denied": 404},
+        scope=REGION,
+        denied=404,
     ),
     ("POST", f"{API}/regions/<int:region_id>/standards"): Case(
-        ADMINS,
+        REGION_ADMINS,
         status=201,
         params=lambda w: {"region_id": w.street_a},
         body=lambda w: _document("street_a_new"),
-        community_scoped=False,
-        extra={"denied": 404},
+        scope=REGION,
+        denied=404,
     ),
     ("GET", f"{API}/communities/<int:community_id>/standards"): Case(MEMBERS),
     ("PUT", f"{API}/communities/<int:community_id>/standards"): Case(
-        ADMINS, body={"standards": [SHIPPED]}
+        REGION_ADMINS, body={"standards": [SHIPPED]}
     ),
 }

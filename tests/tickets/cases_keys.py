@@ -4,10 +4,9 @@ do not exist (404), as for the street's dashboard."""
 
 from __future__ import annotations
 
-from tests.permission_table import Case
+from tests.permission_table import REGION, REGION_ADMINS, Case
 
 KEYS = "/api/v1/regions/<int:region_id>/open311-keys"
-ADMINS = frozenset({"street_admin", "system_admin"})
 
 
 def _street_a(world) -> dict:
@@ -22,16 +21,16 @@ def _issued_key(world) -> dict:
 
 
 CASES = {
-    ("GET", KEYS): Case(ADMINS, params=_street_a, community_scoped=False, extra={"denied": 404}),
+    ("GET", KEYS): Case(REGION_ADMINS, params=_street_a, scope=REGION, denied=404),
     ("POST", KEYS): Case(
-        ADMINS,
+        REGION_ADMINS,
         status=201,
         params=_street_a,
         body=lambda w: {"organisation_id": w.property_company, "label": "区 12345 热线"},
-        community_scoped=False,
-        extra={"denied": 404},
+        scope=REGION,
+        denied=404,
     ),
     ("POST", f"{KEYS}/<int:key_id>/revoke"): Case(
-        ADMINS, params=_issued_key, community_scoped=False, extra={"denied": 404}
+        REGION_ADMINS, params=_issued_key, scope=REGION, denied=404
     ),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from tests.permission_table import PUBLIC, Case
+from tests.permission_table import PUBLIC, SYSTEM, Case
 
 V2 = "/open311/v2"
 FORMAT = "<any(json, xml):format>"
@@ -49,15 +49,15 @@ def _public_ticket(world) -> dict:
 
 
 CASES = {
-    ("GET", f"{V2}/services.{FORMAT}"): Case(PUBLIC, params=_query, community_scoped=False),
+    ("GET", f"{V2}/services.{FORMAT}"): Case(PUBLIC, params=_query, scope=SYSTEM),
     ("GET", f"{V2}/services/<string:service_code>.{FORMAT}"): Case(
-        PUBLIC, params=lambda w: _query(w, service_code="lighting"), community_scoped=False
+        PUBLIC, params=lambda w: _query(w, service_code="lighting"), scope=SYSTEM
     ),
-    ("GET", f"{V2}/requests.{FORMAT}"): Case(PUBLIC, params=_query, community_scoped=False),
+    ("GET", f"{V2}/requests.{FORMAT}"): Case(PUBLIC, params=_query, scope=SYSTEM),
     ("POST", f"{V2}/requests.{FORMAT}"): Case(
-        PUBLIC, status=201, params=_key, files=_filing, community_scoped=False
+        PUBLIC, status=201, params=_key, files=_filing, scope=SYSTEM
     ),
     ("GET", f"{V2}/requests/<int:request_id>.{FORMAT}"): Case(
-        PUBLIC, params=_public_ticket, community_scoped=False
+        PUBLIC, params=_public_ticket, scope=SYSTEM
     ),
 }

@@ -5,7 +5,7 @@ answered 404 as if the region did not exist."""
 
 from __future__ import annotations
 
-from tests.permission_table import COMMITTEE_OR_STREET, Case
+from tests.permission_table import COMMITTEE_OR_STREET, REGION, REGION_ADMINS, Case
 
 COMMUNITY_STATS = "/api/v1/communities/<int:community_id>/ticket-stats"
 REGION_STATS = "/api/v1/regions/<int:region_id>/ticket-stats"
@@ -18,9 +18,9 @@ def _street_a(world) -> dict:
 CASES = {
     ("GET", COMMUNITY_STATS): Case(COMMITTEE_OR_STREET | {"property_staff"}),
     ("GET", REGION_STATS): Case(
-        frozenset({"street_admin", "system_admin"}),
+        REGION_ADMINS,
         params=_street_a,
-        community_scoped=False,
-        extra={"denied": 404},
+        scope=REGION,
+        denied=404,
     ),
 }

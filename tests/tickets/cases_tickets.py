@@ -100,24 +100,9 @@ def with_pending_extension(world) -> dict:
 
 def staff_photo(world) -> str:
     """A photo the property staff uploaded in community a, not yet attached: its key."""
-    from backend.core.db import db
-    from backend.core.storage.models import StoredFile
-    from backend.core.storage.services import storage
-    from tests.core.test_storage import PNG
+    from tests.core.storage.route_cases import stored_photo
 
-    key = storage().save(PNG, "image/png")
-    db.session.add(
-        StoredFile(
-            key=key,
-            community_id=world.a,
-            uploaded_by_id=world.property_staff,
-            content_type="image/png",
-            size=len(PNG),
-            sha256="0" * 64,
-        )
-    )
-    db.session.commit()
-    return key
+    return stored_photo(world, world.property_staff)
 
 
 def _report(world) -> dict:

@@ -15,7 +15,7 @@ from backend.communities.permissions import policy
 from backend.communities.services.common import apply_changes, flush_unique
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
-from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.tenancy.models import REGION_LEVELS, Community, Region
 from backend.core.tenancy.scoping import region_or_404, scoped_or_404
 
@@ -36,8 +36,7 @@ def create_region(*, actor: Actor, data: dict) -> Region:
     Outcomes: the region; 403 unless system admin; 404 parent_not_found; 422 region_level
     when the level does not sit right below the parent's; 409 region_code_taken.
     """
-    if not actor.is_system_admin:
-        raise Forbidden()
+    policy.require_system(actor, "region.create")
     with transaction() as tx:
         parent = None
         if data.get("parent_id") is not None:
@@ -86,9 +85,7 @@ def create_community(*, actor: Actor, data: dict) -> Community:
     409 community_code_taken.
     """
     with transaction() as tx:
-        region = region_or_404(data["region_id"])
-        if not actor.administers_region(region.path):
-            raise Forbidden()
+        region = policy.region(actor, "community.create", data["region_id"])
         if region.level != "street":
             raise InvalidInput("社区必须隶属于街道", code="not_a_street")
         community = Community(region=region, **{k: v for k, v in data.items() if k != "region_id"})

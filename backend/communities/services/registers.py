@@ -17,7 +17,7 @@ from backend.communities.permissions import policy
 from backend.communities.services.common import apply_changes, flush_unique
 from backend.core.auth import Actor, Role, role_holders
 from backend.core.db import db, transaction
-from backend.core.errors import Forbidden, InvalidInput, NotFound
+from backend.core.errors import InvalidInput, NotFound
 from backend.core.tenancy.scoping import scoped_ids_or_404, scoped_or_404
 
 
@@ -130,8 +130,7 @@ def list_organisations(*, actor: Actor, filters: dict) -> sa.Select:
 
 def create_organisation(*, actor: Actor, data: dict) -> Organisation:
     """System admins register property companies, design institutes and departments."""
-    if not actor.is_system_admin:
-        raise Forbidden()
+    policy.require_system(actor, "organisation.create")
     with transaction() as tx:
         organisation = Organisation(**data)
         tx.add(organisation)

@@ -39,9 +39,10 @@ from backend.core.audit.models import (
     AuditEntry,
     community_chain,
 )
-from backend.core.audit.permissions import platform_roles, policy, require_platform
+from backend.core.audit.permissions import policy
 from backend.core.auth import Actor, Role, ScopedToRegion
 from backend.core.db import db, utcnow
+from backend.core.permissions import system_roles
 from backend.core.request_context import client_ip, request_id
 
 # Details are for ids, states and counts. These keys mean a caller is about to log personal data
@@ -145,7 +146,7 @@ def _roles_of(
         # Without the community's region the street_admin role cannot be derived; callers that
         # have the community pass it.
         roles = set(actor.community_roles.get(community_id, ())) if community_id else set()
-        roles |= platform_roles(actor)
+        roles |= system_roles(actor)
     return ",".join(role for role in Role if role in roles) or None
 
 
@@ -288,7 +289,7 @@ def list_community_entries(*, actor: Actor, community_id: int, filters: dict) ->
 
 def list_system_entries(*, actor: Actor, filters: dict) -> sa.Select:
     """Entries outside any community (sign-ins, accounts), newest first: the auditor only."""
-    require_platform(actor, "audit.read_system")
+    policy.require_system(actor, "audit.read_system")
     return _entries(SYSTEM_CHAIN, filters)
 
 

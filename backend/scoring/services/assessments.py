@@ -24,7 +24,7 @@ from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, NotFound
 from backend.core.metrics import Communities, Period, registry
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import administered_region_or_404, within_region
+from backend.core.tenancy.scoping import within_region
 from backend.scoring import evaluation
 from backend.scoring.evaluation import Measurements
 from backend.scoring.models import (
@@ -35,6 +35,7 @@ from backend.scoring.models import (
     CommunityStandard,
     Judgement,
 )
+from backend.scoring.permissions import policy
 from backend.scoring.services.common import (
     DEFAULT_STANDARDS,
     Found,
@@ -340,7 +341,7 @@ def run_for_region(*, actor: Actor, region_id: int, data: dict) -> dict:
     Outcomes: 201 and the run's figures; 404 `region_not_found` for a region the caller does
     not administer; 404 `standard_not_found`; 422 for a bad period.
     """
-    region = administered_region_or_404(actor, region_id)
+    region = policy.region(actor, "scoring.run_region", region_id)
     found = standard_or_404(data["standard"])
     period = period_of(data)
     under = list(db.session.scalars(sa.select(Community.id).where(within_region(region))))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from backend.core.auth import Actor, Role
+from backend.core.auth import Actor
 from backend.core.db import db, utcnow
 from backend.core.errors import InvalidInput, NotFound
 from backend.core.metrics import DEFAULT_TIMEZONE, Period, registry
@@ -76,14 +76,8 @@ def standard_or_404(code: str) -> Found:
 
 
 def may_read_standard(actor: Actor, found: Found) -> bool:
-    """Shipped standards are public; an uploaded one is read by the admins of its region, of
-    the regions above (who may reuse it) and below (who are assessed on it)."""
-    if found.builtin or actor.is_system_admin:
-        return True
-    return any(
-        found.region_path.startswith(path) or path.startswith(found.region_path)
-        for path in actor.admin_region_paths
-    )
+    """Shipped standards are public; an uploaded one is its region's (`standard.read`)."""
+    return found.builtin or policy.can_in_region(actor, "standard.read", found.region_path)
 
 
 def may_assign(found: Found, community: Community) -> bool:
@@ -123,15 +117,6 @@ def community_for(actor: Actor, community_id: int, action: str) -> tuple[Communi
 
 def sees_drafts(actor: Actor, community: Community) -> bool:
     return policy.can(actor, "scoring.view_drafts", community)
-
-
-def assessor_role(roles: frozenset, allowed: tuple[str, ...]) -> str | None:
-    """As whom the caller decides an item: the street when both are allowed and held."""
-    if "street" in allowed and Role.STREET_ADMIN in roles:
-        return "street"
-    if "committee" in allowed and Role.COMMITTEE in roles:
-        return "committee"
-    return None
 
 
 # ---------------------------------------------------------------- periods

@@ -12,13 +12,9 @@ from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.storage.services import attach_photos
 from backend.scoring.models import Judgement
+from backend.scoring.permissions import assessor_role
 from backend.scoring.services.assessments import judgement_dict, run
-from backend.scoring.services.common import (
-    assessor_role,
-    community_for,
-    period_of,
-    standard_for,
-)
+from backend.scoring.services.common import community_for, period_of, standard_for
 from backend.scoring.standard.nodes import ASSESSOR_ROLES, Item
 
 

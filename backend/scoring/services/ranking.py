@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from backend.core.auth import Actor
 from backend.core.db import db
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import administered_region_or_404, within_region
+from backend.core.tenancy.scoping import within_region
+from backend.scoring.permissions import policy
 from backend.scoring.services.assessments import (
     communities_by_standard,
     newest_per_community,
@@ -40,7 +41,7 @@ def region_ranking(*, actor: Actor, region_id: int, filters: dict) -> dict:
     Outcomes: the ranking; 404 `region_not_found` for a region the caller does not administer;
     404 `standard_not_found`; 422 for a bad period.
     """
-    region = administered_region_or_404(actor, region_id)
+    region = policy.region(actor, "scoring.rank", region_id)
     found = standard_or_404(filters.get("standard") or DEFAULT_STANDARDS[0])
     period = period_of(filters)
     communities = {

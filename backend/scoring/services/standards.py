@@ -12,8 +12,8 @@ from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.metrics import registry
 from backend.core.tenancy.models import Community, Region
-from backend.core.tenancy.scoping import region_or_404
 from backend.scoring.models import CommunityStandard, UploadedStandard
+from backend.scoring.permissions import policy
 from backend.scoring.services.common import (
     Found,
     builtin,
@@ -96,9 +96,7 @@ def upload_standard(*, actor: Actor, region_id: int, document: dict) -> dict:
     Outcomes: 201 and the standard; 404 `region_not_found` for a region the caller does not
     administer; 422 `standard_invalid` with every problem by field; 409 `standard_code_taken`.
     """
-    region = region_or_404(region_id)
-    if not actor.administers_region(region.path):
-        raise NotFound("未找到该区域", code="region_not_found")
+    region = policy.region(actor, "standard.upload", region_id)
     standard = _validated(document)
     taken = Conflict("该标准编号已被使用，请换一个", code="standard_code_taken")
     try:
@@ -145,7 +143,7 @@ def _own_upload(actor: Actor, code: str) -> UploadedStandard:
         .where(UploadedStandard.code == code)
         .with_for_update(of=UploadedStandard)
     ).first()
-    if found is None or not actor.administers_region(found.path):
+    if found is None or not policy.can_in_region(actor, "standard.change", found.path):
         raise NotFound("未找到该创建标准", code="standard_not_found")
     return found.UploadedStandard
 
@@ -225,7 +223,7 @@ def assign_standards(*, actor: Actor, community_id: int, codes: list[str]) -> di
     street's; 422 `standard_not_assignable` for a code that does not exist or belongs to
     another region.
     """
-    community, _roles = community_for(actor, community_id, "scoring.assign")
+    community, _roles = community_for(actor, community_id, "standard.assign")
     codes = list(dict.fromkeys(codes))
     refused = [
         code

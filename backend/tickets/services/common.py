@@ -23,6 +23,7 @@ from backend.core.auth import Actor, Role
 from backend.core.db import db, utcnow
 from backend.core.errors import NotFound
 from backend.core.masking import mask_phone
+from backend.core.permissions import OVERSEERS
 from backend.core.storage.services import photo_url
 from backend.core.tenancy.models import Community
 from backend.tickets import sla
@@ -39,7 +40,7 @@ from backend.tickets.models import (
 from backend.tickets.permissions import policy
 
 # Who sees every ticket of the community.
-SEES_ALL = frozenset({Role.COMMITTEE, Role.STREET_ADMIN, Role.SYSTEM_ADMIN})
+SEES_ALL = OVERSEERS
 
 
 @dataclass(frozen=True)

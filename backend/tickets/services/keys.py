@@ -19,9 +19,12 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import InvalidInput, NotFound
+from backend.core.permissions import broadest
 from backend.core.tenancy.models import Community, Region
-from backend.core.tenancy.scoping import administered_region_or_404
 from backend.tickets.models import Open311Key
+from backend.tickets.permissions import policy
+
+MANAGE = "open311_key.manage"
 
 # 32 random bytes: as strong as the hash that stores them.
 KEY_BYTES = 32
@@ -45,13 +48,13 @@ def key_covers(key: Open311Key, community: Community) -> bool:
     return region is not None and community.region_path.startswith(region.path)
 
 
-def _audit(actor: Actor, action: str, key: Open311Key) -> None:
+def _audit(actor: Actor, action: str, key: Open311Key, region: Region) -> None:
     audit.record(
         action=action,
         target_type="open311_key",
         target_id=key.id,
         actor=actor,
-        actor_role="system_admin" if actor.is_system_admin else "street_admin",
+        actor_role=str(broadest(policy.region_roles(actor, MANAGE, region.path))),
         details={"region_id": key.region_id, "organisation_id": key.organisation_id},
     )
 
@@ -81,7 +84,7 @@ def issue_key(*, actor: Actor, region_id: int, data: dict) -> dict:
     `organisation_unknown`.
     """
     with transaction():
-        region = administered_region_or_404(actor, region_id)
+        region = policy.region(actor, MANAGE, region_id)
         organisation = db.session.get(Organisation, data["organisation_id"])
         if organisation is None:
             raise InvalidInput(
@@ -97,7 +100,7 @@ def issue_key(*, actor: Actor, region_id: int, data: dict) -> dict:
         )
         db.session.add(key)
         db.session.flush()
-        _audit(actor, "ticket.open311_key_issue", key)
+        _audit(actor, "ticket.open311_key_issue", key, region)
         return {**shown_key(key, organisation.name), "api_key": raw}
 
 
@@ -106,7 +109,7 @@ def list_keys(*, actor: Actor, region_id: int) -> list[dict]:
 
     Outcomes: the keys; 404 `region_not_found`.
     """
-    region = administered_region_or_404(actor, region_id)
+    region = policy.region(actor, MANAGE, region_id)
     rows = db.session.execute(
         sa.select(Open311Key, Organisation.name)
         .join(Organisation, Organisation.id == Open311Key.organisation_id)
@@ -122,7 +125,7 @@ def revoke_key(*, actor: Actor, region_id: int, key_id: int) -> dict:
     Outcomes: the key; 404 `region_not_found`, `open311_key_not_found`.
     """
     with transaction():
-        region = administered_region_or_404(actor, region_id)
+        region = policy.region(actor, MANAGE, region_id)
         key = db.session.scalar(
             sa.select(Open311Key)
             .where(Open311Key.id == key_id, Open311Key.region_id == region.id)
@@ -132,5 +135,5 @@ def revoke_key(*, actor: Actor, region_id: int, key_id: int) -> dict:
             raise NotFound("未找到该接口密钥", code="open311_key_not_found")
         if key.revoked_at is None:
             key.revoked_at = utcnow()
-            _audit(actor, "ticket.open311_key_revoke", key)
+            _audit(actor, "ticket.open311_key_revoke", key, region)
         return shown_key(key)

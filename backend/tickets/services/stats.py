@@ -23,7 +23,7 @@ from backend.core.db import db, utcnow
 from backend.core.errors import InvalidInput
 from backend.core.metrics import DEFAULT_TIMEZONE, Period
 from backend.core.tenancy.models import Community
-from backend.core.tenancy.scoping import administered_region_or_404, within_region
+from backend.core.tenancy.scoping import within_region
 from backend.tickets import metrics
 from backend.tickets.metrics import Counts, Zones
 from backend.tickets.models import Ticket, TicketCategory
@@ -249,7 +249,7 @@ def region_stats(*, actor: Actor, region_id: int, filters: dict) -> dict:
     Outcomes: the figures; 404 `region_not_found` for a region the caller does not administer
     (street admins of it or above, system admins), as for one that does not exist.
     """
-    region = administered_region_or_404(actor, region_id)
+    region = policy.region(actor, "ticket.view_region_stats", region_id)
     period = period_of(filters, DEFAULT_TIMEZONE)
     communities = db.session.execute(
         sa.select(Community.id, Community.name, Community.timezone)
