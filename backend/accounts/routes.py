@@ -150,7 +150,7 @@ class MyPhone(MethodView):
 class MyExport(MethodView):
     decorators = [jwt_required()]
 
-    @blp.response(200, s.ExportSchema)
+    @blp.response(200, s.export_schema())
     @errors(401)
     def get(self):
         """Everything we hold about me, as JSON (the phone number in full, no session key)"""

@@ -7,6 +7,7 @@ from marshmallow import validate
 
 from backend.accounts.models import CONSENT_KINDS, MEMBERSHIP_STATUSES, RESIDENT_RELATIONS
 from backend.accounts.services.memberships import STAFF_ROLES
+from backend.core import privacy
 from backend.core.schemas import StrictSchema, choice, ids, text
 
 F = ma.fields
@@ -212,13 +213,6 @@ class ExportProfileSchema(ma.Schema):
     last_login_at = F.DateTime(allow_none=True)
 
 
-class ExportWechatSchema(ma.Schema):
-    appid = F.String()
-    openid = F.String()
-    unionid = F.String(allow_none=True)
-    created_at = F.DateTime()
-
-
 class ExportSignInSchema(ma.Schema):
     signed_in_at = F.DateTime()
     last_refreshed_at = F.DateTime()
@@ -226,44 +220,14 @@ class ExportSignInSchema(ma.Schema):
     ended_at = F.DateTime(allow_none=True, metadata={"description": "Signed out or revoked"})
 
 
-class ExportNotificationSchema(ma.Schema):
-    id = F.Integer()
-    community_id = F.Integer(allow_none=True)
-    kind = F.String()
-    title = F.String()
-    body = F.String()
-    link = F.String(allow_none=True)
-    read_at = F.DateTime(allow_none=True)
-    created_at = F.DateTime()
+def export_schema() -> type[ma.Schema]:
+    """Everything we hold about the caller: when, under which notice, and each package's piece
+    (backend/core/privacy.py). Never in it: the WeChat session key and tokens."""
+    fields = {
+        "exported_at": F.DateTime(),
+        "privacy_notice_version": F.String(),
+        **privacy.export_fields(),
+    }
+    doc = "Everything we hold about the caller. Never in it: the WeChat session key and tokens."
+    return type("ExportSchema", (ma.Schema,), {"__doc__": doc, **fields})
 
-
-class ExportSubscriptionSchema(ma.Schema):
-    template_id = F.String()
-    credits = F.Integer(metadata={"description": "Subscribe messages the user still allows"})
-    updated_at = F.DateTime()
-
-
-class ExportActivitySchema(ma.Schema):
-    at = F.DateTime()
-    action = F.String()
-    target_type = F.String()
-    target_id = F.String(allow_none=True)
-    result = F.String()
-    client_ip = F.String(allow_none=True)
-
-
-class ExportSchema(ma.Schema):
-    """Everything we hold about the caller. Never in it: the WeChat session key and tokens."""
-
-    exported_at = F.DateTime()
-    privacy_notice_version = F.String()
-    profile = F.Nested(ExportProfileSchema)
-    wechat_identities = F.List(F.Nested(ExportWechatSchema))
-    memberships = F.List(F.Nested(MyMembershipSchema))
-    consents = F.List(F.Nested(ConsentSchema), metadata={"description": "Full history"})
-    sign_ins = F.List(F.Nested(ExportSignInSchema))
-    notifications = F.List(F.Nested(ExportNotificationSchema))
-    subscriptions = F.List(F.Nested(ExportSubscriptionSchema))
-    activity = F.List(
-        F.Nested(ExportActivitySchema), metadata={"description": "The caller's audit entries"}
-    )

@@ -13,12 +13,16 @@ from backend.accounts.services import has_consent, require_consent
 from backend.communities.models import GridWorker
 from backend.core.audit.models import AuditEntry
 from backend.core.auth import Actor
-from backend.core.db import db
+from backend.core.db import db, transaction
 from backend.core.errors import Forbidden
 from backend.core.masking import mask_phone
 from backend.core.notifications.models import Notification
+from backend.core.storage.models import StoredFile
+from backend.core.storage.services import DiskStorage, attach_photos, photo_url
 from backend.core.wechat.models import WechatIdentity
+from tests.core.test_storage import PNG, as_file
 from tests.factories import grant
+from tests.helpers import assert_error, assert_ok
 
 ME = "/api/v1/me"
 CONSENTS = "/api/v1/me/consents"
@@ -439,3 +443,61 @@ def test_two_committee_members_erasing_at_once_leave_one_behind(app, world, auth
             )
         )
         assert remaining == 1
+
+
+# -- photos
+
+
+@pytest.fixture
+def disk(app, tmp_path, monkeypatch):
+    """This test's own storage directory."""
+    monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path))
+    return DiskStorage(tmp_path)
+
+
+def _upload(client, headers, community_id) -> str:
+    response = client.post(
+        f"/api/v1/communities/{community_id}/photos",
+        data=as_file(PNG),
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+    return assert_ok(response, 201)["key"]
+
+
+def test_the_export_lists_my_photos_and_erasure_deletes_the_unused_ones_with_their_files(
+    app, client, world, auth, disk
+):
+    mine = auth(world.resident)
+    unused, used = _upload(client, mine, world.a), _upload(client, mine, world.a)
+    theirs = _upload(client, auth(world.committee), world.a)
+    with app.app_context(), transaction():
+        attach_photos([used], community_id=world.a, uploader_id=world.resident, purpose="ticket")
+
+    photos = assert_ok(client.get(EXPORT, headers=mine))["photos"]
+    assert sorted((p["key"], p["attached"], p["purpose"]) for p in photos) == sorted(
+        [(unused, False, None), (used, True, "ticket")]
+    )
+    assert all(
+        (p["url"], p["content_type"], p["size"], p["width"], p["height"])
+        == (photo_url(p["key"]), "image/png", len(PNG), 3, 2)
+        and p["created_at"]
+        for p in photos
+    )
+
+    assert client.delete(ME, json=ERASE, headers=mine).status_code == 204
+
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(StoredFile.key))) == {used, theirs}
+    assert not disk.path(unused).exists()
+    # Attached to a ticket, the photo is part of its record: kept, with its bytes.
+    assert disk.path(used).exists() and disk.path(theirs).exists()
+
+
+def test_a_refused_erasure_keeps_the_photos_and_their_files(app, client, world, auth, disk):
+    key = _upload(client, auth(world.committee), world.a)
+    assert_error(client.delete(ME, json=ERASE, headers=auth(world.committee)), 409,
+                 "last_committee_member")
+    with app.app_context():
+        assert db.session.scalar(sa.select(StoredFile).where(StoredFile.key == key)) is not None
+    assert disk.path(key).exists()

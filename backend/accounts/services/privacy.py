@@ -6,6 +6,8 @@ which other domains check with `require_consent` before collecting them.
 
 Erasure anonymises rather than deletes the user row: ballots, tickets and audit entries must keep
 pointing at a row (a cast ballot stays counted), but nothing left on it says who the person was.
+What each package holds about a person, and how it is exported and forgotten, is in its own
+`privacy.py` (the registry: backend/core/privacy.py); here are the checks around it.
 """
 
 from __future__ import annotations
@@ -16,22 +18,17 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from backend.accounts.models import CONSENT_KINDS, Consent, Membership, RefreshToken, User
-from backend.accounts.profile import my_profile
+from backend.accounts.models import CONSENT_KINDS, Consent, Membership, User
 from backend.accounts.services.memberships import ensure_committees_remain, lock_committees
-from backend.communities.services.registers import release_grid_worker
+from backend.core import privacy
 from backend.core.audit import services as audit
-from backend.core.audit.models import AuditEntry
 from backend.core.auth import Actor, Role
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.masking import mask_phone
-from backend.core.notifications.models import Notification, OutboxMessage, SubscriptionCredit
 from backend.core.wechat import wechat_client
-from backend.core.wechat.models import WechatIdentity
 
 PRIVACY_NOTICE = "privacy_notice"
-ERASED_NAME = "已注销用户"
 ERASED_REASON = "用户注销"
 
 _CONSENT_NEEDED = {
@@ -193,102 +190,42 @@ def unbind_phone(*, actor: Actor) -> None:
         tx.get(User, actor.user_id).phone = None
 
 
-@dataclass
-class Export:
-    """Everything we hold about one user. Not in it: the WeChat session key, a credential of our
-    server towards WeChat rather than the user's data, which would let whoever holds the export
-    decrypt WeChat payloads as this user; tokens, likewise (only when each sign-in happened)."""
-
-    exported_at: datetime
-    privacy_notice_version: str
-    profile: User
-    wechat_identities: list[WechatIdentity]
-    memberships: list
-    consents: list[Consent]
-    sign_ins: list[dict]
-    notifications: list[Notification]
-    subscriptions: list[SubscriptionCredit]
-    activity: list[AuditEntry]
-
-
-def export_my_data(*, actor: Actor) -> Export:
-    """The caller's data as JSON: profile with the full phone number (it is theirs; everywhere
-    else it is masked), WeChat identities, memberships, consent history, sign-in history,
-    notifications, subscribe-message allowances and what they did (the audit log)."""
-    user_id = actor.user_id
-
-    def rows(query):
-        return list(db.session.scalars(query))
-
-    tokens = rows(
-        sa.select(RefreshToken)
-        .where(RefreshToken.user_id == user_id)
-        .order_by(RefreshToken.issued_at)
-    )
-    return Export(
-        exported_at=utcnow(),
-        privacy_notice_version=notice_version(),
-        profile=db.session.get(User, user_id),
-        wechat_identities=rows(
-            sa.select(WechatIdentity).where(WechatIdentity.user_id == user_id)
-        ),
-        memberships=my_profile(actor=actor).memberships,
-        consents=rows(
-            sa.select(Consent).where(Consent.user_id == user_id).order_by(Consent.id)
-        ),
-        sign_ins=_sign_ins(tokens),
-        notifications=rows(
-            sa.select(Notification)
-            .where(Notification.user_id == user_id)
-            .order_by(Notification.id)
-        ),
-        subscriptions=rows(
-            sa.select(SubscriptionCredit)
-            .where(SubscriptionCredit.user_id == user_id)
-            .order_by(SubscriptionCredit.id)
-        ),
-        activity=rows(
-            sa.select(AuditEntry)
-            .where(AuditEntry.actor_user_id == user_id)
-            .order_by(AuditEntry.at, AuditEntry.id)
-        ),
-    )
-
-
-def _sign_ins(tokens: list[RefreshToken]) -> list[dict]:
-    """One entry per sign-in (token family): when it began, was last refreshed and ended."""
-    families: dict[str, dict] = {}
-    for token in tokens:
-        entry = families.setdefault(
-            token.family_id,
-            {"signed_in_at": token.issued_at, "ended_at": None},
-        )
-        entry["last_refreshed_at"] = token.issued_at
-        entry["expires_at"] = token.expires_at
-        if token.revoked_at is not None:
-            entry["ended_at"] = token.revoked_at
-    return list(families.values())
+def export_my_data(*, actor: Actor) -> dict:
+    """The caller's data: each package's piece of it, from the registry of personal data
+    (backend/core/privacy.py), e.g. the profile with the full phone number (it is theirs;
+    everywhere else it is masked), WeChat identities, memberships, consent and sign-in history,
+    notifications, photos and what they did (the audit log). Not in it: the WeChat session key,
+    a credential of our server towards WeChat rather than the user's data; tokens, likewise (only
+    when each sign-in happened)."""
+    return {
+        "exported_at": utcnow(),
+        "privacy_notice_version": notice_version(),
+        **privacy.export(actor.user_id),
+    }
 
 
 def erase_account(*, actor: Actor) -> None:
     """The caller erases their account, in one transaction.
 
-    Removed or blanked: username, password, phone, display name (now "已注销用户"), WeChat
-    identities (the same WeChat account may register again, as a new user), notifications,
-    subscribe-message allowances and queued messages. Pending claims are withdrawn, verified
-    roles revoked ("用户注销"), consents withdrawn, every sign-in revoked: the token in hand stops
-    working at once. Kept, without identity: the user row and what points to it (ballots,
-    tickets, decisions, audit entries), so what was counted stays counted.
+    Every package forgets what it holds about them, as its registration of personal data says
+    (backend/<package>/privacy.py), the account's own rows last. Removed or blanked: username,
+    password, phone, display name (now "已注销用户"), WeChat identities (the same WeChat account
+    may register again, as a new user), notifications, subscribe-message allowances, queued
+    messages, grid assignments and the photos they uploaded that nothing uses (their files once
+    the erasure is committed). Pending claims are withdrawn, verified roles revoked ("用户注销"),
+    consents withdrawn, every sign-in revoked: the token in hand stops working at once. Kept,
+    without identity: the user row and what points to it (ballots, tickets, decisions, photos
+    attached to them, audit entries), so what was counted stays counted.
 
     Outcomes: done; 409 last_committee_member when the caller is the only committee member of a
     community (someone must remain to run it; appoint a successor first).
     """
-    now = utcnow()
     with transaction() as tx:
-        user = tx.get(User, actor.user_id)
-        memberships = tx.scalars(
-            sa.select(Membership).where(
-                Membership.user_id == user.id, Membership.status.in_(("pending", "verified"))
+        erasure = privacy.Erasure(user_id=actor.user_id, at=utcnow(), session=tx)
+        memberships = tx.execute(
+            sa.select(Membership.status, Membership.role, Membership.community_id).where(
+                Membership.user_id == actor.user_id,
+                Membership.status.in_(("pending", "verified")),
             )
         ).all()
         led = sorted(
@@ -296,49 +233,18 @@ def erase_account(*, actor: Actor) -> None:
             for m in memberships
             if m.status == "verified" and m.role == Role.COMMITTEE
         )
+        # Before any change, so two committee members leaving at once queue here.
         lock_committees(led)
-        for membership in memberships:
-            if membership.status == "pending":
-                membership.status = "withdrawn"
-            else:
-                membership.status = "revoked"
-                if membership.role == Role.GRID_WORKER and membership.community_id:
-                    release_grid_worker(community_id=membership.community_id, user_id=user.id)
-            membership.decision_reason = ERASED_REASON
-            membership.decided_by_id = user.id
-            membership.decided_at = now
+        privacy.forget(erasure, last="accounts")
         ensure_committees_remain(led, "您是该社区唯一的居委会成员，请先任命接替人员再注销账号")
-        tx.execute(
-            sa.update(Consent)
-            .where(Consent.user_id == user.id, Consent.withdrawn_at.is_(None))
-            .values(withdrawn_at=now)
-        )
-        # The revoked refresh tokens stay: they are what rejects the access tokens still alive.
-        tx.execute(
-            sa.update(RefreshToken)
-            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        for model in (WechatIdentity, SubscriptionCredit, OutboxMessage, Notification):
-            tx.execute(sa.delete(model).where(model.user_id == user.id))
-        user.username = None
-        user.password_hash = None
-        user.phone = None
-        user.display_name = ERASED_NAME
-        user.is_system_admin = False
-        user.is_auditor = False
-        user.is_active = False
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = None
-        user.erased_at = now
         audit.record(
             action="account.erase",
             actor=actor,
             target_type="user",
-            target_id=user.id,
+            target_id=actor.user_id,
             details={
-                "roles_revoked": sum(m.status == "revoked" for m in memberships),
-                "claims_withdrawn": sum(m.status == "withdrawn" for m in memberships),
+                "roles_revoked": sum(m.status == "verified" for m in memberships),
+                "claims_withdrawn": sum(m.status == "pending" for m in memberships),
             },
         )
+    privacy.finish(erasure)

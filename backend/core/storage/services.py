@@ -348,12 +348,19 @@ def purge_unattached_files(older_than: timedelta = UNATTACHED_TTL) -> int:
                 .returning(StoredFile.key)
                 .execution_options(synchronize_session=False)
             ).all()
-        for key in keys:
-            try:
-                backend.delete(key)
-            except OSError as error:
-                log.error("stored file %s not removed (%s)", key, type(error).__name__)
+        remove_bytes(keys, backend)
         purged += len(keys)
         if len(ids) < PURGE_BATCH:
             break
     return purged
+
+
+def remove_bytes(keys: list[str], backend: Storage | None = None) -> None:
+    """Remove the bytes of files whose rows are gone (after the commit that deleted them). A
+    failure is logged, not raised: the rows are gone, and stray bytes are unreachable by key."""
+    backend = backend or storage()
+    for key in keys:
+        try:
+            backend.delete(key)
+        except OSError as error:
+            log.error("stored file %s not removed (%s)", key, type(error).__name__)

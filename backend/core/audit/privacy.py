@@ -1,0 +1,36 @@
+"""Personal data of the audit log: what the person did. Kept on erasure, and exported."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from backend.core.audit.models import AuditEntry
+from backend.core.privacy import PersonalData, Treatment, rows_of
+
+F = ma.fields
+
+
+class ExportActivitySchema(ma.Schema):
+    at = F.DateTime()
+    action = F.String()
+    target_type = F.String()
+    target_id = F.String(allow_none=True)
+    result = F.String()
+    client_ip = F.String(allow_none=True)
+
+
+PERSONAL_DATA = [
+    PersonalData(
+        key="activity",
+        models=(AuditEntry,),
+        treatment=Treatment.KEEP,
+        export=rows_of(AuditEntry.actor_user_id, AuditEntry.at, AuditEntry.id),
+        field=F.List(
+            F.Nested(ExportActivitySchema), metadata={"description": "The caller's audit entries"}
+        ),
+        kept=(
+            "操作日志依《网络安全法》和等级保护要求留存，且逐条以哈希链相连，删改任何一条都会破坏"
+            "整条链；日志只记账号编号，账号注销后不再指向可识别的个人"
+        ),
+    ),
+]
