@@ -26,22 +26,36 @@ def _policies() -> list[Policy]:
     return [import_module(f"backend.{package}.permissions").policy for package in PACKAGES]
 
 
-def _constants(tree: ast.Module) -> dict[str, str]:
-    return {
-        target.id: node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
+def _constants(tree: ast.Module) -> dict[str, set[str]]:
+    """Module-level strings, and dicts of strings (`ACTIONS = {DISPATCHER: "ticket.dispatch"}`
+    read as every value they may give)."""
+    found: dict[str, set[str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.Assign):
+            continue
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            values = {node.value.value}
+        elif isinstance(node.value, ast.Dict):
+            values = {
+                value.value
+                for value in node.value.values
+                if isinstance(value, ast.Constant) and isinstance(value.value, str)
+            }
+        else:
+            continue
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                found[target.id] = values
+    return found
 
 
-def _strings(node: ast.expr, constants: dict[str, str]) -> set[str]:
+def _strings(node: ast.expr, constants: dict[str, set[str]]) -> set[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return {node.value}
     if isinstance(node, ast.Name) and node.id in constants:
-        return {constants[node.id]}
+        return constants[node.id]
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        return constants.get(node.value.id, set())
     if isinstance(node, ast.IfExp):
         return _strings(node.body, constants) | _strings(node.orelse, constants)
     return set()
