@@ -18,7 +18,7 @@ from backend.accounts.schemas import (
 from backend.accounts.services.privacy import ERASED_REASON
 from backend.core.auth import Actor
 from backend.core.db import db
-from backend.core.privacy import ERASED_NAME, Erasure, PersonalData, Treatment, records, rows_of
+from backend.core.privacy import ERASED_NAME, Erasure, PersonalData, Treatment, rows_of, shown
 
 F = ma.fields
 
@@ -135,12 +135,7 @@ PERSONAL_DATA = [
         models=(HouseholdInvitation,),
         treatment=Treatment.KEEP,
         export=rows_of(HouseholdInvitation.used_by_id),
-        field=records(
-            "ExportInvitationUsed",
-            community_id=F.Integer(),
-            household_id=F.Integer(),
-            used_at=F.DateTime(),
-        ),
+        field=shown(HouseholdInvitation, "community_id household_id used_at"),
         kept="入户邀请码是住户身份核验的凭证（发放人与使用人），作为社区档案保留",
     ),
 ]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
-
 from backend.communities.models import GridWorker
-from backend.core.privacy import PersonalData, Treatment, delete_rows, records, rows_of
-
-F = ma.fields
+from backend.core.privacy import PersonalData, Treatment, delete_rows, rows_of, shown
 
 PERSONAL_DATA = [
     PersonalData(
@@ -16,7 +12,7 @@ PERSONAL_DATA = [
         # An erased grid worker leaves their grids (their role is revoked with the account).
         treatment=Treatment.DELETE,
         export=rows_of(GridWorker.user_id, GridWorker.grid_id),
-        field=records("ExportGridAssignment", grid_id=F.Integer()),
+        field=shown(GridWorker, "grid_id"),
         forget=delete_rows(GridWorker.user_id),
     ),
 ]

@@ -13,6 +13,10 @@ piece of the export it adds under its `key`, and how erasure treats its rows:
 
 A registration that deletes or anonymises some rows and keeps others says why in `kept` too.
 
+The export shows a person's rows with `rows_of(Model.user_column)` and documents them with
+`shown(Model, "column column …")`, typed from the model, so the export cannot say a column is
+other than it is.
+
 Order, explicit: exported in `PACKAGES` order; forgotten in the reverse (`forgetting_order`),
 since the upper layers' records refer to the lower layers' (a ticket to its photos), except the
 package the caller names `last`: the account itself (accounts) is blanked once every other
@@ -26,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
@@ -78,7 +83,8 @@ class PersonalData:
     models: tuple[type, ...]
     treatment: Treatment
     export: Callable[[int], Any] | None = None
-    field: ma.fields.Field | None = None
+    # Or what builds it once every model is mapped (`shown`).
+    field: ma.fields.Field | Callable[[], ma.fields.Field] | None = None
     forget: Callable[[Erasure], None] | None = None
     kept: str | None = None
     # Set by `registry()`: the package that registered it.
@@ -130,7 +136,11 @@ def export_fields(registrations: list[PersonalData] | None = None) -> dict[str, 
     """The fields that dump and document each piece, for the export's schema."""
     if registrations is None:
         registrations = registry()
-    return {r.key: copy.deepcopy(r.field) for r in registrations if r.field is not None}
+    return {
+        r.key: copy.deepcopy(r.field) if isinstance(r.field, ma.fields.Field) else r.field()
+        for r in registrations
+        if r.field is not None
+    }
 
 
 def forget(
@@ -153,10 +163,61 @@ def finish(erasure: Erasure) -> None:
 
 # -- helpers for the registrations
 
+# A JSON column of photos: the keys of the stored files.
+PHOTOS = ma.fields.List(ma.fields.String())
 
-def records(name: str, **fields: ma.fields.Field) -> ma.fields.Field:
-    """A list of records with `fields`, documented as the schema `name`."""
-    return ma.fields.List(ma.fields.Nested(ma.Schema.from_dict(fields, name=name)))
+
+# The export's field for a column, by the column's type (the first that matches).
+_FIELD_BY_TYPE: tuple[tuple[type, Callable[..., ma.fields.Field]], ...] = (
+    (sa.Boolean, ma.fields.Boolean),
+    (sa.Integer, ma.fields.Integer),
+    (sa.Numeric, partial(ma.fields.Decimal, as_string=True)),
+    (sa.DateTime, ma.fields.DateTime),
+    (sa.Date, ma.fields.Date),
+    (sa.String, ma.fields.String),
+)
+
+
+def _column_type(column: sa.Column) -> sa.types.TypeEngine:
+    kind = column.type
+    # A foreign key column written without a type takes the type of the column it points at.
+    if isinstance(kind, sa.types.NullType) and column.foreign_keys:
+        kind = next(iter(column.foreign_keys)).column.type
+    if isinstance(kind, sa.types.TypeDecorator):
+        kind = kind.impl_instance
+    return kind
+
+
+def shown(model: type, names: str, **fields: ma.fields.Field) -> Callable[[], ma.fields.Field]:
+    """The export's list of a person's `model` rows with the columns `names` (space-separated),
+    each typed as the model maps it and nullable where the column is, documented as the schema
+    `Export<Model>`. `fields` give what a column's type cannot say (what a JSON column holds, a
+    description) or a value that is no column; each must be one of `names`.
+
+    Built when the export's schema is, once every model is mapped: a foreign key column takes
+    its type from the table it points at."""
+    unnamed = set(fields) - set(names.split())
+    if unnamed:
+        raise ValueError(f"{model.__name__}: {sorted(unnamed)} are not among the names shown")
+
+    def build() -> ma.fields.Field:
+        columns = sa.inspect(model).columns
+        built: dict[str, ma.fields.Field] = {}
+        for name in names.split():
+            if name in fields:
+                # A copy: one field object may serve several registrations (PHOTOS).
+                built[name] = copy.deepcopy(fields[name])
+                continue
+            column = columns[name]
+            kind = _column_type(column)
+            make = next((make for base, make in _FIELD_BY_TYPE if isinstance(kind, base)), None)
+            if make is None:
+                raise ValueError(f"{model.__name__}.{name}: say how the export shows a {kind}")
+            built[name] = make(allow_none=True) if column.nullable else make()
+        schema = ma.Schema.from_dict(built, name=f"Export{model.__name__}")
+        return ma.fields.List(ma.fields.Nested(schema))
+
+    return build
 
 
 def rows_of(column, *order_by) -> Callable[[int], list]:

@@ -3,10 +3,9 @@ each), and who uploaded, assigned, ran or finalised standards and assessments.""
 
 from __future__ import annotations
 
-import marshmallow as ma
 import sqlalchemy as sa
 
-from backend.core.privacy import ERASED_NAME, Erasure, PersonalData, Treatment, records, rows_of
+from backend.core.privacy import ERASED_NAME, Erasure, PersonalData, Treatment, rows_of, shown
 from backend.scoring.models import (
     Assessment,
     AssessmentRun,
@@ -14,8 +13,6 @@ from backend.scoring.models import (
     Judgement,
     UploadedStandard,
 )
-
-F = ma.fields
 
 
 def _anonymise_judgements(erasure: Erasure) -> None:
@@ -32,17 +29,10 @@ PERSONAL_DATA = [
         models=(Judgement,),
         treatment=Treatment.ANONYMISE,
         export=rows_of(Judgement.decided_by_id),
-        field=records(
-            "ExportJudgement",
-            community_id=F.Integer(),
-            standard_code=F.String(),
-            period_start=F.Date(),
-            period_end=F.Date(),
-            item_code=F.String(),
-            status=F.String(),
-            note=F.String(allow_none=True),
-            decided_as=F.String(),
-            decided_at=F.DateTime(),
+        field=shown(
+            Judgement,
+            "community_id standard_code period_start period_end item_code status note decided_as"
+            " decided_at",
         ),
         forget=_anonymise_judgements,
         kept="评估判定是考核结果的依据，予以保留；判定人姓名改为已注销用户，保留其判定时的身份",

@@ -3,12 +3,8 @@ ticket's timeline. Kept on erasure, pointing at the anonymised account."""
 
 from __future__ import annotations
 
-import marshmallow as ma
-
-from backend.core.privacy import PersonalData, Treatment, records, rows_of
+from backend.core.privacy import PHOTOS, PersonalData, Treatment, rows_of, shown
 from backend.tickets.models import Open311Key, Ticket, TicketEvent, TicketSupport
-
-F = ma.fields
 
 PERSONAL_DATA = [
     PersonalData(
@@ -16,20 +12,11 @@ PERSONAL_DATA = [
         models=(Ticket,),
         treatment=Treatment.KEEP,
         export=rows_of(Ticket.reporter_id),
-        field=records(
-            "ExportTicket",
-            id=F.Integer(),
-            community_id=F.Integer(),
-            category_id=F.Integer(),
-            status=F.String(),
-            description=F.String(),
-            location_note=F.String(allow_none=True),
-            lat=F.Decimal(as_string=True, allow_none=True),
-            lng=F.Decimal(as_string=True, allow_none=True),
-            photos=F.List(F.String()),
-            anonymous=F.Boolean(),
-            rating=F.Integer(allow_none=True),
-            created_at=F.DateTime(),
+        field=shown(
+            Ticket,
+            "id community_id category_id status description location_note lat lng photos"
+            " anonymous rating created_at",
+            photos=PHOTOS,
         ),
         kept=(
             "工单是社区处理问题的记录，办理时限、督办和考核都以它为据，予以保留；"
@@ -41,14 +28,7 @@ PERSONAL_DATA = [
         models=(TicketEvent,),
         treatment=Treatment.KEEP,
         export=rows_of(TicketEvent.actor_id),
-        field=records(
-            "ExportTicketEvent",
-            ticket_id=F.Integer(),
-            kind=F.String(),
-            note=F.String(allow_none=True),
-            photos=F.List(F.String()),
-            created_at=F.DateTime(),
-        ),
+        field=shown(TicketEvent, "ticket_id kind note photos created_at", photos=PHOTOS),
         kept="工单进展是办理过程的记录，属于工单的一部分，随工单保留",
     ),
     PersonalData(
@@ -56,7 +36,7 @@ PERSONAL_DATA = [
         models=(TicketSupport,),
         treatment=Treatment.KEEP,
         export=rows_of(TicketSupport.user_id, TicketSupport.created_at, TicketSupport.ticket_id),
-        field=records("ExportTicketSupport", ticket_id=F.Integer(), created_at=F.DateTime()),
+        field=shown(TicketSupport, "ticket_id created_at"),
         kept="附议数计入工单的紧急程度，已计入的附议保留",
     ),
     PersonalData(

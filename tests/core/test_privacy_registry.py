@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import marshmallow as ma
 import pytest
 import sqlalchemy as sa
 
@@ -83,6 +84,27 @@ def test_what_is_kept_says_why_in_chinese():
         privacy.PersonalData(key="x", models=(), treatment=privacy.Treatment.KEEP)
     with pytest.raises(ValueError, match="needs a forget"):
         privacy.PersonalData(key="x", models=(), treatment=privacy.Treatment.DELETE)
+
+
+def test_the_export_types_each_column_as_the_model_maps_it():
+    fields = privacy.shown(Ticket, "id lat location_note anonymous created_at")().inner.schema.fields
+    assert isinstance(fields["id"], ma.fields.Integer) and not fields["id"].allow_none
+    assert isinstance(fields["lat"], ma.fields.Decimal) and fields["lat"].allow_none
+    assert isinstance(fields["location_note"], ma.fields.String)
+    assert isinstance(fields["anonymous"], ma.fields.Boolean)
+    assert isinstance(fields["created_at"], ma.fields.DateTime)
+    # A foreign key takes the type of what it points at.
+    community = privacy.shown(Ticket, "community_id")().inner.schema.fields["community_id"]
+    assert isinstance(community, ma.fields.Integer)
+
+
+def test_a_column_whose_type_says_nothing_must_be_described():
+    with pytest.raises(ValueError, match="photos"):
+        privacy.shown(Ticket, "id photos")()
+    shown = privacy.shown(Ticket, "id photos", photos=privacy.PHOTOS)()
+    assert isinstance(shown.inner.schema.fields["photos"], ma.fields.List)
+    with pytest.raises(ValueError, match="not among"):
+        privacy.shown(Ticket, "id", photos=privacy.PHOTOS)
 
 
 def test_upper_layers_forget_first_and_the_account_last():

@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
-
 from backend.core.audit.models import AuditEntry
-from backend.core.privacy import PersonalData, Treatment, rows_of
-
-F = ma.fields
-
-
-class ExportActivitySchema(ma.Schema):
-    at = F.DateTime()
-    action = F.String()
-    target_type = F.String()
-    target_id = F.String(allow_none=True)
-    result = F.String()
-    client_ip = F.String(allow_none=True)
-
+from backend.core.privacy import PersonalData, Treatment, rows_of, shown
 
 PERSONAL_DATA = [
     PersonalData(
@@ -25,9 +11,7 @@ PERSONAL_DATA = [
         models=(AuditEntry,),
         treatment=Treatment.KEEP,
         export=rows_of(AuditEntry.actor_user_id, AuditEntry.at, AuditEntry.id),
-        field=F.List(
-            F.Nested(ExportActivitySchema), metadata={"description": "The caller's audit entries"}
-        ),
+        field=shown(AuditEntry, "at action target_type target_id result client_ip"),
         kept=(
             "操作日志依《网络安全法》和等级保护要求留存，且逐条以哈希链相连，删改任何一条都会破坏"
             "整条链；日志只记账号编号，账号注销后不再指向可识别的个人"

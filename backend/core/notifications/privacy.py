@@ -6,26 +6,9 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.core.notifications.models import Notification, OutboxMessage, SubscriptionCredit
-from backend.core.privacy import PersonalData, Treatment, delete_rows, records, rows_of
+from backend.core.privacy import PersonalData, Treatment, delete_rows, rows_of, shown
 
 F = ma.fields
-
-
-class ExportNotificationSchema(ma.Schema):
-    id = F.Integer()
-    community_id = F.Integer(allow_none=True)
-    kind = F.String()
-    title = F.String()
-    body = F.String()
-    link = F.String(allow_none=True)
-    read_at = F.DateTime(allow_none=True)
-    created_at = F.DateTime()
-
-
-class ExportSubscriptionSchema(ma.Schema):
-    template_id = F.String()
-    credits = F.Integer(metadata={"description": "Subscribe messages the user still allows"})
-    updated_at = F.DateTime()
 
 
 PERSONAL_DATA = [
@@ -34,7 +17,7 @@ PERSONAL_DATA = [
         models=(Notification,),
         treatment=Treatment.DELETE,
         export=rows_of(Notification.user_id),
-        field=F.List(F.Nested(ExportNotificationSchema)),
+        field=shown(Notification, "id community_id kind title body link read_at created_at"),
         forget=delete_rows(Notification.user_id),
     ),
     PersonalData(
@@ -42,7 +25,11 @@ PERSONAL_DATA = [
         models=(SubscriptionCredit,),
         treatment=Treatment.DELETE,
         export=rows_of(SubscriptionCredit.user_id),
-        field=F.List(F.Nested(ExportSubscriptionSchema)),
+        field=shown(
+            SubscriptionCredit,
+            "template_id credits updated_at",
+            credits=F.Integer(metadata={"description": "Subscribe messages the user still allows"}),
+        ),
         forget=delete_rows(SubscriptionCredit.user_id),
     ),
     # Forgotten before the inbox it may point at (registrations are forgotten last first).
@@ -51,14 +38,8 @@ PERSONAL_DATA = [
         models=(OutboxMessage,),
         treatment=Treatment.DELETE,
         export=rows_of(OutboxMessage.user_id),
-        field=records(
-            "ExportWechatMessage",
-            template_id=F.String(),
-            page=F.String(allow_none=True),
-            data=F.Dict(),
-            status=F.String(),
-            created_at=F.DateTime(),
-            sent_at=F.DateTime(allow_none=True),
+        field=shown(
+            OutboxMessage, "template_id page data status created_at sent_at", data=F.Dict()
         ),
         forget=delete_rows(OutboxMessage.user_id),
     ),

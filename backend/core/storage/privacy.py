@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 import sqlalchemy as sa
 
-from backend.core.privacy import Erasure, PersonalData, Treatment, records, rows_of
+from backend.core.privacy import Erasure, PersonalData, Treatment, rows_of, shown
 from backend.core.storage.models import StoredFile
 from backend.core.storage.services import photo_url, remove_bytes
 
@@ -30,16 +30,11 @@ PERSONAL_DATA = [
         models=(StoredFile,),
         treatment=Treatment.DELETE,
         export=rows_of(StoredFile.uploaded_by_id),
-        field=records(
-            "ExportPhoto",
-            key=F.String(),
+        field=shown(
+            StoredFile,
+            "key url content_type size width height created_at attached purpose",
             url=F.Function(lambda row: photo_url(row.key)),
-            content_type=F.String(),
             size=F.Integer(metadata={"description": "Bytes"}),
-            width=F.Integer(allow_none=True),
-            height=F.Integer(allow_none=True),
-            created_at=F.DateTime(),
-            attached=F.Boolean(),
             purpose=F.String(
                 allow_none=True, metadata={"description": "What it is attached to, e.g. ticket"}
             ),

@@ -4,20 +4,10 @@ let whoever holds the export decrypt WeChat payloads as this person."""
 
 from __future__ import annotations
 
-import marshmallow as ma
 import sqlalchemy as sa
 
-from backend.core.privacy import Erasure, PersonalData, Treatment, delete_rows, records, rows_of
+from backend.core.privacy import Erasure, PersonalData, Treatment, delete_rows, rows_of, shown
 from backend.core.wechat.models import MediaCheck, WechatIdentity
-
-F = ma.fields
-
-
-class ExportWechatSchema(ma.Schema):
-    appid = F.String()
-    openid = F.String()
-    unionid = F.String(allow_none=True)
-    created_at = F.DateTime()
 
 
 def _forget_photo_checks(erasure: Erasure) -> None:
@@ -35,7 +25,7 @@ PERSONAL_DATA = [
         # The same WeChat account may register again, as a new user.
         treatment=Treatment.DELETE,
         export=rows_of(WechatIdentity.user_id),
-        field=F.List(F.Nested(ExportWechatSchema)),
+        field=shown(WechatIdentity, "appid openid unionid created_at"),
         forget=delete_rows(WechatIdentity.user_id),
     ),
     PersonalData(
@@ -43,13 +33,7 @@ PERSONAL_DATA = [
         models=(MediaCheck,),
         treatment=Treatment.ANONYMISE,
         export=rows_of(MediaCheck.author_user_id),
-        field=records(
-            "ExportPhotoCheck",
-            url=F.String(),
-            status=F.String(),
-            created_at=F.DateTime(),
-            verdict_at=F.DateTime(allow_none=True),
-        ),
+        field=shown(MediaCheck, "url status created_at verdict_at"),
         forget=_forget_photo_checks,
         kept="照片审核结论随照片所在的需求或会议记录保留，不再关联到注销的账号",
     ),
