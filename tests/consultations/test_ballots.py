@@ -200,27 +200,100 @@ def test_owners_only_votes_turn_tenants_away(client, app, world, auth, make, cou
                           option_ids=[options_of(app, voting)[0]]), 404, "consultation_not_found")
 
 
-def test_an_owner_of_two_flats_says_which_one_votes(client, app, world, auth, make):
+def two_flats(make, world, *, second_ref: str = "O-9", **fields):
+    """An owner of 401 (60.00 m²) and 402 (40.00 m², owner ref `second_ref`) in the spare unit,
+    and a voting owners' decision; returns (consultation, owner, first flat, second flat)."""
+
     def setup():
         person, first = owner(world.spare_unit, "401", "60.00", "O-9")
         from backend.communities.models import Unit
         from tests import factories
 
-        second = factories.household(db.session.get(Unit, world.spare_unit), "402", "40.00", "O-9")
+        second = factories.household(db.session.get(Unit, world.spare_unit), "402", "40.00",
+                                     second_ref)
         factories.grant(db.session.get(factories.User, person), "resident",
                         community_id=world.a, household_id=second.id, relation="owner")
         return (cf.consultation(world.a, world.committee, status="voting",
-                                method="owners_decision").id, person, first, second.id)
+                                method="owners_decision", **fields).id, person, first, second.id)
 
-    voting, person, first, second = make(setup)
+    return make(setup)
+
+
+def test_an_owner_of_two_flats_votes_for_both_at_once(client, app, world, committee, resident,
+                                                      auth, make):
+    # Roll: 101 (80.00), 102 (90.50), and one owner's 401 + 402 (60.00 + 40.00): 4 households,
+    # 3 owners, 270.50 m². One cast counts both flats: one head, 100.00 m².
+    voting, person, first, second = two_flats(make, world)
+    cast = assert_ok(vote(client, auth(person), world.a, voting, decision="agree"), 201)
+    assert [c["household_id"] for c in cast["covered"]] == [first, second]
+    receipts = {c["receipt"] for c in cast["covered"]}
+    assert len(receipts) == 2 and cast["receipt"] in receipts
+    assert sorted((b.household_id, str(b.area)) for b in counted(app, voting)) == [
+        (first, "60.00"), (second, "40.00")]
+    mine = assert_ok(client.get(curl(world.a, voting, "ballots/mine"), headers=auth(person)))
+    assert sorted(b["receipt_hash"] for b in mine) == sorted(
+        c["receipt_hash"] for c in cast["covered"])
+    assert_ok(vote(client, resident, world.a, voting, decision="disagree"), 201)
+    turnout = assert_ok(client.get(curl(world.a, voting, "turnout"), headers=committee))
+    assert (turnout["heads_voted"], turnout["heads_total"]) == (2, 3)
+    assert (turnout["area_voted"], turnout["area_total"]) == ("180.00", "270.50")
+    close(client, committee, world.a, voting)
+    ratios = {r["key"]: r for r in assert_ok(client.get(
+        curl(world.a, voting, "result"), headers=resident))["decision"]["ratios"]}
+    assert (ratios["approval_heads"]["numerator"], ratios["approval_heads"]["denominator"]) == (
+        1, 2)
+    assert ratios["approval_area"]["numerator"] == "100.00"
+
+
+def test_an_owner_may_vote_flat_by_flat(client, app, world, auth, make):
+    voting, person, first, second = two_flats(make, world)
     headers = auth(person)
-    assert_error(vote(client, headers, world.a, voting, decision="agree"), 422,
-                 "household_required")
-    assert_ok(vote(client, headers, world.a, voting, decision="agree", household_id=first), 201)
-    assert_ok(vote(client, headers, world.a, voting, decision="agree", household_id=second), 201)
+    cast = assert_ok(vote(client, headers, world.a, voting, decision="agree",
+                          household_id=first), 201)
+    assert [c["household_id"] for c in cast["covered"]] == [first]
+    assert_ok(vote(client, headers, world.a, voting, decision="disagree", household_id=second),
+              201)
     assert_error(vote(client, headers, world.a, voting, decision="agree",
                       household_id=world.household), 403, "not_eligible")
-    assert len(assert_ok(client.get(curl(world.a, voting, "ballots/mine"), headers=headers))) == 2
+    assert sorted((b.household_id, b.decision) for b in counted(app, voting)) == [
+        (first, "agree"), (second, "disagree")]
+
+
+def test_a_flat_already_voted_refuses_the_whole_cast_and_names_it(client, app, world, committee,
+                                                                   auth, make, counts):
+    # 402 is co-owned: its other owner voted on paper. Casting for both flats writes nothing and
+    # names 402; the owner then votes for 401 alone.
+    voting, person, first, second = two_flats(make, world, second_ref="O-5")
+    assert_ok(paper(client, committee, world.a, voting, second, decision="disagree"), 201)
+    with writes_nothing(counts):
+        body = assert_error(vote(client, auth(person), world.a, voting, decision="agree"), 409,
+                            "ballot_cast_on_paper")
+    assert body["errors"] == {"household_ids": [second]}
+    assert "逐户" in body["message"]
+    assert_ok(vote(client, auth(person), world.a, voting, decision="agree", household_id=first),
+              201)
+    assert sorted((b.household_id, b.channel) for b in counted(app, voting)) == [
+        (first, "online"), (second, "paper")]
+
+
+def test_a_cast_covers_only_the_flats_on_the_roll(client, app, world, auth, make):
+    voting, person, first, _second = two_flats(make, world)
+
+    def third_flat_after_voting_opened():
+        from backend.communities.models import Unit
+        from tests import factories
+
+        late = factories.household(db.session.get(Unit, world.spare_unit), "403", "30.00", "O-9")
+        factories.grant(db.session.get(factories.User, person), "resident",
+                        community_id=world.a, household_id=late.id, relation="owner")
+        return late.id
+
+    late = make(third_flat_after_voting_opened)
+    cast = assert_ok(vote(client, auth(person), world.a, voting, decision="agree"), 201)
+    assert late not in [c["household_id"] for c in cast["covered"]]
+    assert len(cast["covered"]) == 2
+    assert_error(vote(client, auth(person), world.a, voting, decision="agree",
+                      household_id=late), 403, "not_on_roll")
 
 
 def test_voting_is_refused_outside_its_window(client, app, world, resident, make, counts):
@@ -572,9 +645,60 @@ def test_a_retried_vote_with_the_same_idempotency_key_counts_once(client, app, w
     assert ballot.revision == 1
 
 
-def test_simultaneous_ballots_of_one_household_count_once(app, world, make, auth, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the race needs a server database (SQLite serialises writers)")
+def race(calls) -> list:
+    """Run every call at once (each on a client of its own, released together by a barrier);
+    their answers, in no particular order."""
+    barrier = threading.Barrier(len(calls))
+    answers = []
+
+    def run(call):
+        barrier.wait()
+        answers.append(call())
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_simultaneous_changes_of_one_ballot_are_each_kept(app, world, resident, make):
+    # 100 changes of one household's ballot at once: each one acknowledged is the ballot that
+    # counts or a revision in its history, with revisions 1..n and none lost (SQLite ignores
+    # FOR UPDATE: the change is a conditional update on the revision).
+    voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
+                                          allow_change=True).id)
+    choices = options_of(app, voting)
+    with app.test_client() as own:
+        first = assert_ok(vote(own, resident, world.a, voting, option_ids=[choices[0]]), 201)
+
+    def change(option):
+        def call():
+            with app.test_client() as own:
+                response = vote(own, resident, world.a, voting, option_ids=[option])
+                return response.status_code, response.get_json()
+        return call
+
+    answers = race([change(choices[i % 3]) for i in range(100)])
+    assert {status for status, _ in answers} <= {201, 409}
+    assert {body["code"] for status, body in answers if status == 409} <= {
+        "ballot_change_conflict"}
+    acknowledged = [body for status, body in answers if status == 201]
+    [ballot] = counted(app, voting)
+    with app.app_context():
+        history = db.session.execute(
+            sa.select(BallotHistory.revision, BallotHistory.receipt_hash)
+            .where(BallotHistory.consultation_id == voting)).all()
+    assert ballot.revision == 1 + len(acknowledged)
+    assert sorted(revision for revision, _ in history) == list(range(1, ballot.revision))
+    kept = {digest for _, digest in history} | {ballot.receipt_hash}
+    assert {first["receipt_hash"]} | {body["receipt_hash"] for body in acknowledged} == kept
+    assert sorted(body["revision"] for body in acknowledged) == list(
+        range(2, ballot.revision + 1))
+
+
+def test_simultaneous_ballots_of_one_household_count_once(app, world, make, auth):
     voting = make(lambda: cf.consultation(world.a, world.committee, status="voting",
                                           method="owners_decision").id)
 
@@ -590,32 +714,21 @@ def test_simultaneous_ballots_of_one_household_count_once(app, world, make, auth
         return members
 
     people = [world.resident, *make(add_household_members)]
-    headers = [auth(person) for person in people]
-    barrier = threading.Barrier(len(people))
-    statuses = []
 
-    def cast(h):
-        with app.test_client() as own_client:
-            barrier.wait()
-            response = own_client.post(curl(world.a, voting, "ballots"), headers=h,
-                                       json={"decision": "agree"})
-            statuses.append(response.status_code)
+    def cast(headers):
+        def call():
+            with app.test_client() as own:
+                return vote(own, headers, world.a, voting, decision="agree").status_code
+        return call
 
-    threads = [threading.Thread(target=cast, args=(h,)) for h in headers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = race([cast(auth(person)) for person in people])
     assert sorted(statuses) == [201] + [409] * (len(people) - 1)
     assert len(counted(app, voting)) == 1
 
 
-def test_a_close_counts_exactly_the_ballots_it_accepted(app, world, make, auth, committee,
-                                                        database_url):
+def test_a_close_counts_exactly_the_ballots_it_accepted(app, world, make, auth, committee):
     # Ballots racing the committee's early close: each one either counts in the stored result
     # (201) or is refused (409), never accepted and left out of the result and the bulletin.
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the race needs a server database (SQLite serialises writers)")
 
     def setup():
         people = [owner(world.spare_unit, f"6{i:02d}", "50.00")[0] for i in range(24)]
@@ -623,28 +736,21 @@ def test_a_close_counts_exactly_the_ballots_it_accepted(app, world, make, auth, 
 
     voting, people = make(setup)
     option = options_of(app, voting)[0]
-    barrier = threading.Barrier(len(people) + 1)
-    answers = []
 
     def cast(headers):
-        with app.test_client() as own_client:
-            barrier.wait()
-            response = own_client.post(curl(world.a, voting, "ballots"), headers=headers,
-                                       json={"option_ids": [option]})
-            answers.append((response.status_code, response.get_json()["code"]
-                            if response.status_code != 201 else None))
+        def call():
+            with app.test_client() as own:
+                response = vote(own, headers, world.a, voting, option_ids=[option])
+                return response.status_code, response.get_json().get("code")
+        return call
 
     def close_now():
-        with app.test_client() as own_client:
-            barrier.wait()
-            close(own_client, committee, world.a, voting)
+        with app.test_client() as own:
+            close(own, committee, world.a, voting)
+        return None
 
-    threads = [threading.Thread(target=cast, args=(auth(person),)) for person in people]
-    threads.append(threading.Thread(target=close_now))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = [answer for answer in race([*(cast(auth(p)) for p in people), close_now])
+               if answer is not None]
     accepted = sum(1 for status, _ in answers if status == 201)
     assert {answer for answer in answers if answer[0] != 201} <= {(409, "voting_not_open")}
     with app.app_context():

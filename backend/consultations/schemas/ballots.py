@@ -33,7 +33,11 @@ class ChoiceSchema(StrictSchema):
 class BallotInputSchema(ChoiceSchema):
     household_id = ma.fields.Integer(
         validate=validate.Range(min=1),
-        metadata={"description": "在多个房屋登记的居民须说明以哪一户投票"},
+        metadata={
+            "description": "只为这一户投票（例如共有的房屋逐户表决）。不填时，本票计入您在"
+            "表决名册中的每一户，每户各有回执码；每人一票的议事协商中，在多个房屋登记的居民"
+            "须说明以哪一户参与"
+        },
     )
 
 
@@ -78,9 +82,24 @@ class BallotSchema(ma.Schema):
     receipt_hash = ma.fields.String(metadata={"description": "回执码的 SHA-256，可在计票清单中核对"})
 
 
+class CoveredHouseholdSchema(ma.Schema):
+    household_id = ma.fields.Integer(allow_none=True)
+    id = ma.fields.Integer(metadata={"description": "该户表决票的编号"})
+    revision = ma.fields.Integer()
+    receipt = ma.fields.String(metadata={"description": "该户的回执码，只显示这一次"})
+    receipt_hash = ma.fields.String()
+
+
 class CastBallotSchema(BallotSchema):
+    """The ballot just cast; an owner of several households casts for each at once, and
+    `covered` lists them (the other fields are the first one's)."""
+
     receipt = ma.fields.String(
         metadata={"description": "回执码，只显示这一次：请保存，截止后可在计票清单中核对"}
+    )
+    covered = ma.fields.List(
+        ma.fields.Nested(CoveredHouseholdSchema),
+        metadata={"description": "本次投票计入的每一户及其表决票、回执码"},
     )
 
 

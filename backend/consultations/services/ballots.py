@@ -34,8 +34,22 @@ RECEIPT_LENGTH = 16
 
 
 @dataclass(frozen=True)
+class CoveredHousehold:
+    """One household a cast counts for: its own ballot row, revision and receipt code."""
+
+    household_id: int | None
+    id: int
+    revision: int
+    receipt: str
+    receipt_hash: str
+
+
+@dataclass(frozen=True)
 class CastBallot:
-    """A ballot as its voter sees it right after casting: the receipt code appears only here."""
+    """A ballot as its voter sees it right after casting: the receipt code appears only here.
+
+    An owner of several households casts for each of them at once (services/casting.py): the
+    fields are the first household's ballot, `covered` lists every household's."""
 
     id: int
     consultation_id: int
@@ -49,6 +63,7 @@ class CastBallot:
     cast_at: datetime
     receipt_hash: str
     receipt: str
+    covered: tuple[CoveredHousehold, ...] = ()
 
 
 def new_receipt() -> tuple[str, str]:
@@ -171,12 +186,22 @@ def new_ballot(
     return values, receipt
 
 
-def cast_ballot_of(values: dict, ballot_id: int, marks: list[dict], receipt: str) -> CastBallot:
-    """The ballot just written (`values`, its row) as its voter sees it."""
+def cast_ballot_of(
+    values: dict,
+    ballot_id: int,
+    marks: list[dict],
+    receipt: str,
+    covered: tuple[CoveredHousehold, ...] | None = None,
+) -> CastBallot:
+    """The ballot just written (`values`, its row) as its voter sees it; `covered` lists every
+    household the cast counts for (by default just this ballot's)."""
+    if covered is None:
+        covered = (covered_household(values, ballot_id, receipt),)
     return CastBallot(
         id=ballot_id,
         marks=marks,
         receipt=receipt,
+        covered=covered,
         **{
             name: values[name]
             for name in (
@@ -187,17 +212,23 @@ def cast_ballot_of(values: dict, ballot_id: int, marks: list[dict], receipt: str
     )
 
 
+def covered_household(values: dict, ballot_id: int, receipt: str) -> CoveredHousehold:
+    return CoveredHousehold(
+        household_id=values["household_id"],
+        id=ballot_id,
+        revision=values["revision"],
+        receipt=receipt,
+        receipt_hash=values["receipt_hash"],
+    )
+
+
 def insert_ballot(values: dict, marks: list[dict], *, status: str = "voting") -> int:
     """Store a new ballot while the consultation is still in `status` (409 `voting_not_open`
     otherwise); the unique (consultation, voter) constraint refuses a second one (409
     `ballot_already_cast`, or `ballot_cast_on_paper` for an online one after a paper one)."""
-    connection = db.session.connection()
-    ballot_id = connection.execute(
-        _INSERT_BALLOT[connection.dialect.name],
-        {**values, **_taking(values["consultation_id"], status)},
-    ).scalar()
+    ballot_id = try_insert_ballot(values, marks, status=status)
     if ballot_id is None:
-        standing = connection.execute(
+        standing = db.session.connection().execute(
             _STANDING_CHANNEL,
             {"consultation_id": values["consultation_id"], "voter_key": values["voter_key"]},
         ).scalar()
@@ -206,24 +237,51 @@ def insert_ballot(values: dict, marks: list[dict], *, status: str = "voting") ->
         if standing != "online" and values["channel"] == "online":
             raise cast_on_paper()
         raise Conflict("该户（或您）已投票", code="ballot_already_cast")
-    _insert_marks(ballot_id, values["consultation_id"], marks)
     return ballot_id
 
 
-def replace_ballot(standing: sa.Row, values: dict, marks: list[dict], actor: Actor) -> int:
+def try_insert_ballot(values: dict, marks: list[dict], *, status: str = "voting") -> int | None:
+    """`insert_ballot`'s write: the new ballot's id, or None when it was not written (a ballot
+    stands for the voter, or the consultation is no longer in `status`)."""
+    connection = db.session.connection()
+    ballot_id = connection.execute(
+        _INSERT_BALLOT[connection.dialect.name],
+        {**values, **_taking(values["consultation_id"], status)},
+    ).scalar()
+    if ballot_id is not None:
+        _insert_marks(ballot_id, values["consultation_id"], marks)
+    return ballot_id
+
+
+def replace_ballot(standing: sa.Row, values: dict, marks: list[dict], actor: Actor) -> int | None:
     """The new ballot `values` takes the standing one's row (and its id) with the next revision,
     while voting is still open (409 `voting_not_open` otherwise); the standing one goes to the
-    history."""
+    history.
+
+    The update holds only while the ballot is still at the standing revision: a change that
+    read it before a simultaneous one committed writes nothing and gets None, to read the
+    ballot again (SQLite's FOR UPDATE is a no-op, so reading it locked is not enough). Every
+    acknowledged change is thus the last one or in the history, never overwritten unseen.
+    """
     connection = db.session.connection()
     values["revision"] = standing.revision + 1
     changed = connection.execute(
         sa.update(Ballot.__table__)
-        .where(Ballot.id == standing.id, _STILL_TAKING_BALLOTS)
+        .where(
+            Ballot.id == standing.id,
+            Ballot.revision == standing.revision,
+            _STILL_TAKING_BALLOTS,
+        )
         .values(values),
         _taking(values["consultation_id"], "voting"),
     )
     if not changed.rowcount:
-        raise voting_not_open()
+        still_taking = connection.execute(
+            sa.select(_STILL_TAKING_BALLOTS), _taking(values["consultation_id"], "voting")
+        ).scalar()
+        if not still_taking:
+            raise voting_not_open()
+        return None
     standing_marks = connection.execute(
         sa.select(BallotMark.option_id, BallotMark.rank, BallotMark.points)
         .where(BallotMark.ballot_id == standing.id)

@@ -26,9 +26,11 @@ from backend.consultations.services.ballots import (
     cast_ballot_of,
     cast_on_paper,
     checked_choice,
+    covered_household,
     insert_ballot,
     new_ballot,
     replace_ballot,
+    try_insert_ballot,
     voting_not_open,
 )
 from backend.consultations.services.common import (
@@ -88,13 +90,21 @@ class _Place(NamedTuple):
 def cast_ballot(*, actor: Actor, community_id: int, consultation_id: int, data: dict) -> CastBallot:
     """A resident votes (or changes their vote, where the consultation allows it).
 
+    One ballot counts per household: a resident of several households on the roll (an owner of
+    several flats) casts for every one of them at once unless they name one (`household_id`,
+    to vote flat by flat, e.g. where a flat is co-owned); each household gets its own ballot
+    and receipt, and the answer lists them (`covered`). The roll's owner numbers make such an
+    owner one head, their flats' areas summed (results.py). All or nothing: a household that
+    cannot take the ballot refuses the whole cast, naming it.
+
     Outcomes: the ballot with its receipt code (201); 404 as `load` hides a consultation;
     409 `voting_not_open` outside the voting window; 403 `not_eligible`; 422
-    `household_required` for a resident of several households who did not say which; 403
-    `not_on_roll` for a household registered after voting opened; 422 `invalid_choice` for a
-    choice the method does not allow; 409 `ballot_already_cast` when the voter has voted and
-    changes are not allowed (or a simultaneous request won); 409 `ballot_cast_on_paper` when
-    the household's paper ballot was entered.
+    `household_required` for a resident of several households in a per-resident consultation
+    who did not say which; 403 `not_on_roll` for households registered after voting opened;
+    422 `invalid_choice` for a choice the method does not allow; 409 `ballot_already_cast` when
+    the voter has voted and changes are not allowed (or a simultaneous request won); 409
+    `ballot_cast_on_paper` when the household's paper ballot was entered; 409
+    `ballot_cast_by_other_member` when another member of the household cast its ballot.
     """
     with transaction():
         consultation = (
@@ -113,31 +123,97 @@ def cast_ballot(*, actor: Actor, community_id: int, consultation_id: int, data: 
         households = _households_of(consultation, actor.user_id)
         require_shown(roles, consultation, lambda: bool(households))
         require_voting_open(consultation)
-        voter = choose_household(households, data.get("household_id"))
-        elector = voter if voter.on_roll is not None else None
-        if elector is None and consultation.ballot_per == "household":
-            raise Forbidden("您的房屋在表决开始后才登记，不在本次表决名册中", code="not_on_roll")
-        voter_key = (
-            f"h{voter.household_id}"
-            if consultation.ballot_per == "household"
-            else f"u{actor.user_id}"
-        )
+        voters = _voters(consultation, households, data.get("household_id"))
         options = frozenset(int(i) for i in (consultation.option_ids or "").split(",") if i)
         decision, marks = checked_choice(consultation, options, data)
-        values, receipt = new_ballot(
-            consultation.id, voter_key, voter.household_id, elector, decision,
-            channel="online", cast_by_id=actor.user_id,
+        cast = [_cast_for(consultation, voter, decision, marks, actor, len(voters) > 1)
+                for voter in voters]
+        values, ballot_id, receipt = cast[0]
+        return cast_ballot_of(
+            values, ballot_id, marks, receipt,
+            covered=tuple(covered_household(*one) for one in cast),
         )
+
+
+def _voters(consultation: sa.Row, households: list[sa.Row], household_id: int | None):
+    """Whom the cast is for: the named household, or by default every household of the caller
+    on the roll (the only one, for most residents). A per-resident consultation counts the
+    resident once, through one household."""
+    if consultation.ballot_per == "resident" or household_id is not None or len(households) < 2:
+        voter = choose_household(households, household_id)
+        if voter.on_roll is None and consultation.ballot_per == "household":
+            raise _not_on_roll()
+        return [voter]
+    on_roll = [household for household in households if household.on_roll is not None]
+    if not on_roll:
+        raise _not_on_roll()
+    return on_roll
+
+
+def _not_on_roll() -> Forbidden:
+    return Forbidden("您的房屋在表决开始后才登记，不在本次表决名册中", code="not_on_roll")
+
+
+def _cast_for(
+    consultation: sa.Row,
+    voter: sa.Row,
+    decision: str | None,
+    marks: list[dict],
+    actor: Actor,
+    several: bool,
+) -> tuple[dict, int, str]:
+    """Write one voter's ballot: its row, id and receipt code. A refusal for one of several
+    households names it, so the owner may vote for the others flat by flat."""
+    elector = voter if voter.on_roll is not None else None
+    voter_key = (
+        f"h{voter.household_id}" if consultation.ballot_per == "household" else f"u{actor.user_id}"
+    )
+    values, receipt = new_ballot(
+        consultation.id, voter_key, voter.household_id, elector, decision,
+        channel="online", cast_by_id=actor.user_id,
+    )
+    try:
         # Without changes allowed the unique (consultation, voter) constraint alone decides:
-        # no lookup first (see insert_ballot); a change needs the standing ballot, locked.
-        standing = (
-            _standing_ballot(consultation.id, voter_key) if consultation.allow_change else None
-        )
-        if standing is None:
+        # no lookup first (see insert_ballot); a change needs the standing ballot.
+        if consultation.allow_change:
+            ballot_id = _cast_or_change(values, marks, actor)
+        else:
             ballot_id = insert_ballot(values, marks)
+    except Conflict as refused:
+        if not several:
+            raise
+        raise Conflict(
+            f"{refused.message}（房屋编号 {voter.household_id}），本次未投出任何一票；"
+            "可指定房屋逐户投票",
+            code=refused.code,
+            errors={"household_ids": [voter.household_id]},
+        ) from None
+    return values, ballot_id, receipt
+
+
+# A simultaneous change of the same ballot makes a change read it again; past this many rounds
+# (not seen in practice: the write that lost holds the write lock when it reads again) the
+# voter is asked to retry rather than have a change acknowledged and lost.
+CHANGE_ATTEMPTS = 5
+
+
+def _cast_or_change(values: dict, marks: list[dict], actor: Actor) -> int:
+    """Where changes are allowed: the voter's first ballot, or a change of the standing one.
+    A write that lost a race (a first ballot written meanwhile, a change committed meanwhile)
+    reads the ballot again and tries on it."""
+    inserted = False
+    for _ in range(CHANGE_ATTEMPTS):
+        standing = _standing_ballot(values["consultation_id"], values["voter_key"])
+        if standing is None:
+            if inserted:  # not written, and no ballot stands: voting closed meanwhile
+                raise voting_not_open()
+            inserted = True
+            ballot_id = try_insert_ballot(values, marks)
         else:
             ballot_id = _change(standing, values, marks, actor)
-        return cast_ballot_of(values, ballot_id, marks, receipt)
+        if ballot_id is not None:
+            return ballot_id
+    raise Conflict("您的表决票正在被同时修改，请稍后重试", code="ballot_change_conflict")
 
 
 def _households_of(consultation: sa.Row, user_id: int) -> list[sa.Row]:
@@ -204,7 +280,7 @@ def _standing_ballot(consultation_id: int, voter_key: str) -> sa.Row | None:
     )
 
 
-def _change(standing: sa.Row, values: dict, marks: list[dict], actor: Actor) -> int:
+def _change(standing: sa.Row, values: dict, marks: list[dict], actor: Actor) -> int | None:
     """A voter changes their ballot (`replace_ballot`). Only whoever cast it may change it: one
     member of a household does not silently overturn what another member chose for it, and a
     paper ballot is the committee's to void."""
