@@ -90,6 +90,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "STORAGE_DIR": os.environ.get("STORAGE_DIR") or str(INSTANCE_DIR / "uploads"),
         # The photo upload alone may exceed MAX_CONTENT_LENGTH, up to this.
         "MAX_PHOTO_BYTES": int(os.environ.get("MAX_PHOTO_BYTES", 5 * 1024 * 1024)),
+        # Photos whose header claims more pixels are refused before decoding (decompression bombs).
+        "MAX_PHOTO_PIXELS": int(os.environ.get("MAX_PHOTO_PIXELS", 50_000_000)),
+        # How long a signed photo link opens the photo (backend/core/storage/links.py).
+        "PHOTO_URL_TTL": timedelta(seconds=int(os.environ.get("PHOTO_URL_TTL", 3600))),
+        # Where clients and WeChat reach this API, e.g. https://api.example.cn: photo links are
+        # absolute with it. Empty: links are paths on the API's host (WeChat's checker is given
+        # the request's own host).
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=30),
         "JWT_TOKEN_LOCATION": ["headers"],

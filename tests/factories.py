@@ -247,6 +247,8 @@ def url_values(world: World) -> dict:
         # An item of a standard (the shipped ones number theirs from 1).
         "item_code": "1",
         "assessment_id": 1,
+        # A stored photo's key (none is stored under this one).
+        "key": "0" * 32,
     }
 
 

@@ -18,7 +18,7 @@ from backend.core.errors import Forbidden
 from backend.core.masking import mask_phone
 from backend.core.notifications.models import Notification
 from backend.core.storage.models import StoredFile
-from backend.core.storage.services import DiskStorage, attach_photos, photo_url
+from backend.core.storage.services import DiskStorage, attach_photos
 from backend.core.wechat.models import WechatIdentity
 from tests.core.test_storage import PNG, as_file
 from tests.factories import grant
@@ -479,11 +479,13 @@ def test_the_export_lists_my_photos_and_erasure_deletes_the_unused_ones_with_the
         [(unused, False, None), (used, True, "ticket")]
     )
     assert all(
-        (p["url"], p["content_type"], p["size"], p["width"], p["height"])
-        == (photo_url(p["key"]), "image/png", len(PNG), 3, 2)
+        (p["content_type"], p["size"], p["width"], p["height"])
+        == ("image/png", disk.path(p["key"]).stat().st_size, 3, 2)
         and p["created_at"]
         for p in photos
     )
+    # Each with a signed link that opens it.
+    assert all(client.get(p["url"]).data == disk.path(p["key"]).read_bytes() for p in photos)
 
     assert client.delete(ME, json=ERASE, headers=mine).status_code == 204
 

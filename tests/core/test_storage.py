@@ -1,48 +1,29 @@
-"""Photo storage: uploads checked by their bytes, kept on disk under random keys, read by
-signed-in users, attached by the domains that use them, and purged when nobody did."""
+"""Photo storage: uploads checked by their bytes, kept on disk under random keys, attached by
+the domains that use them, and purged when nobody did. What an upload becomes (decoded and
+written anew) is in tests/core/storage/test_cleaning.py, reading by signed links in
+tests/core/storage/test_links.py."""
 
 from __future__ import annotations
 
+import hashlib
 import io
-import struct
-import zlib
+import os
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import InvalidInput
 from backend.core.scheduler import collect_jobs
 from backend.core.storage.models import StoredFile
-from backend.core.storage.services import DiskStorage, attach_photos, photo_url
+from backend.core.storage.services import DiskStorage, attach_photos
+from tests.core.storage.pictures import decoded, encoded, halves, jpeg, png, webp
 from tests.helpers import assert_error, assert_ok, writes_nothing
 
-
-def _png(width: int = 3, height: int = 2) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"".join(b"\x00" + b"\x00\x00\x00" * width for _ in range(height)))
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
-# Headers only: a JFIF segment, then a baseline frame of 3 x 2 (height first).
-JPEG = (
-    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    b"\xff\xc0\x00\x11\x08\x00\x02\x00\x03\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
-    b"\xff\xd9"
-)
-# A lossless WebP header of 3 x 2 (14-bit width - 1, then height - 1).
-_VP8L = b"\x2f" + struct.pack("<I", 2 | (1 << 14)) + b"\x00" * 5
-WEBP = b"RIFF" + struct.pack("<I", 4 + 8 + len(_VP8L)) + b"WEBP" + b"VP8L"
-WEBP += struct.pack("<I", len(_VP8L)) + _VP8L
-GIF = b"GIF89a\x03\x00\x02\x00\x00\x00\x00;"
-PNG = _png()
+PNG, JPEG, WEBP = png(), jpeg(), webp()
+GIF = encoded(halves(3, 2), "GIF")
 
 
 def upload_url(community_id: int) -> str:
@@ -91,30 +72,33 @@ def uploaded(upload):
 
 
 @pytest.mark.parametrize(
-    ("data", "content_type"),
-    [(JPEG, "image/jpeg"), (PNG, "image/png"), (WEBP, "image/webp")],
+    ("data", "content_type", "fmt"),
+    [(JPEG, "image/jpeg", "JPEG"), (PNG, "image/png", "PNG"), (WEBP, "image/webp", "WEBP")],
     ids=["jpeg", "png", "webp"],
 )
 def test_a_resident_uploads_a_photo_of_each_accepted_type(
-    app, world, upload, disk, data, content_type
+    app, client, world, upload, disk, data, content_type, fmt
 ):
     # The client's header says octet-stream: the type comes from the bytes.
     body = assert_ok(
         upload(world.resident, world.a, data, content_type="application/octet-stream"), 201
     )
-    assert body["content_type"] == content_type
-    assert body["size"] == len(data)
-    assert (body["width"], body["height"]) == (3, 2)
-    assert body["url"] == f"/api/v1/photos/{body['key']}"
     key = body["key"]
     assert len(key) == 32 and int(key, 16) >= 0
     assert files_in(disk) == [disk / key[:2] / key[2:4] / key]
-    assert (disk / key[:2] / key[2:4] / key).read_bytes() == data
+    stored = (disk / key[:2] / key[2:4] / key).read_bytes()
+    # What is stored is the photo written anew, and the answer describes those bytes.
+    assert decoded(stored).format == fmt
+    assert body["content_type"] == content_type
+    assert body["size"] == len(stored)
+    assert (body["width"], body["height"]) == (3, 2)
+    assert client.get(body["url"]).data == stored
     with app.app_context():
         row = db.session.scalar(sa.select(StoredFile).where(StoredFile.key == key))
         assert (row.community_id, row.uploaded_by_id) == (world.a, world.resident)
         assert row.attached is False and row.purpose is None
-        assert len(row.sha256) == 64
+        assert row.sha256 == hashlib.sha256(stored).hexdigest()
+        assert (row.size, row.width, row.height) == (len(stored), 3, 2)
 
 
 @pytest.mark.parametrize("role", ["committee", "grid_worker", "property_staff", "street_admin"])
@@ -172,17 +156,17 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(
 
 
 def test_a_photo_may_be_larger_than_other_request_bodies(app, client, world, auth, disk):
-    # 3 MiB: past MAX_CONTENT_LENGTH (2 MiB), within MAX_PHOTO_BYTES (5 MiB); the idempotency
-    # hook reads the body before the view, so the photo limit must already apply there.
-    assert app.config["MAX_CONTENT_LENGTH"] < 3 * 1024 * 1024 <= app.config["MAX_PHOTO_BYTES"]
-    data = PNG + b"\x00" * (3 * 1024 * 1024)
+    # 3 MiB of noise: past MAX_CONTENT_LENGTH (2 MiB), within MAX_PHOTO_BYTES (5 MiB); the
+    # idempotency hook reads the body before the view, so the photo limit must already apply.
+    data = encoded(Image.frombytes("RGB", (1024, 1024), os.urandom(3 * 1024 * 1024)), "PNG")
+    assert app.config["MAX_CONTENT_LENGTH"] < len(data) <= app.config["MAX_PHOTO_BYTES"]
     response = client.post(
         upload_url(world.a),
         data=as_file(data),
         content_type="multipart/form-data",
         headers={**auth(world.resident), "Idempotency-Key": "photo-1"},
     )
-    assert assert_ok(response, 201)["size"] == len(data)
+    assert (assert_ok(response, 201)["width"], response.json["height"]) == (1024, 1024)
 
 
 def test_other_routes_keep_the_smaller_body_limit(client, world, auth):
@@ -215,39 +199,6 @@ def test_uploading_needs_a_sign_in(client, world, counts, disk):
         )
     assert_error(response, 401, "token_missing")
     assert files_in(disk) == []
-
-
-# -- reading
-
-
-def test_a_signed_in_user_reads_a_photo_by_its_key(client, world, auth, uploaded):
-    key = uploaded(world.resident, world.a, JPEG)
-    # Anyone shown the key may read it, in this community or another.
-    for user in (world.committee, world.outsider):
-        response = client.get(photo_url(key), headers=auth(user))
-        assert response.status_code == 200
-        assert response.data == JPEG
-        assert response.mimetype == "image/jpeg"
-        assert response.headers["Cache-Control"] == "private, max-age=86400"
-        assert response.headers["X-Content-Type-Options"] == "nosniff"
-
-
-def test_reading_needs_a_sign_in(client, world, uploaded):
-    key = uploaded(world.resident, world.a)
-    assert_error(client.get(photo_url(key)), 401, "token_missing")
-
-
-@pytest.mark.parametrize("key", ["0" * 32, "not-a-key", "..", "A" * 32])
-def test_an_unknown_key_is_not_found(client, world, auth, disk, key):
-    assert_error(
-        client.get(f"/api/v1/photos/{key}", headers=auth(world.resident)), 404, "photo_not_found"
-    )
-
-
-def test_a_row_whose_bytes_are_gone_is_not_found(client, world, auth, uploaded, disk):
-    key = uploaded(world.resident, world.a)
-    (disk / key[:2] / key[2:4] / key).unlink()
-    assert_error(client.get(photo_url(key), headers=auth(world.resident)), 404, "photo_not_found")
 
 
 # -- attaching (what a domain's service calls)

@@ -30,7 +30,7 @@ class StoredFile(Base):
     content_type: Mapped[str] = mapped_column(sa.String(32))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    # Read from the image header when it says; the bytes are never decoded.
+    # Of the stored bytes (the photo written anew); null on rows older than that rewriting.
     width: Mapped[int | None]
     height: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

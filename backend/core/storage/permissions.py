@@ -1,5 +1,5 @@
-"""Who may store files for a community. Reading needs no policy: any signed-in user who holds
-a key may read it (see services.py)."""
+"""Who may store files for a community. Reading needs no policy: a signed link is the
+permission, handed out by the domain that let its reader see the photo (see links.py)."""
 
 from backend.core.permissions import EVERY_MEMBER, Policy
 

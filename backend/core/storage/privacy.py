@@ -6,8 +6,9 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from backend.core.privacy import Erasure, PersonalData, Treatment, rows_of, shown
+from backend.core.storage.links import photo_url
 from backend.core.storage.models import StoredFile
-from backend.core.storage.services import photo_url, remove_bytes
+from backend.core.storage.services import remove_bytes
 
 F = ma.fields
 

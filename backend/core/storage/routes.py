@@ -1,4 +1,4 @@
-"""HTTP for photos: upload into a community, read by key."""
+"""HTTP for photos: upload into a community, read by a signed link."""
 
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ class Photos(MethodView):
 
 @blp.route("/photos/<key>")
 class PhotoByKey(MethodView):
-    decorators = [jwt_required()]
-
+    @blp.doc(security=[])
+    @blp.arguments(s.PhotoLinkSchema, location="query", as_kwargs=True)
     @blp.response(200, s.BINARY, content_type="image/jpeg", description="The photo's bytes")
     @blp.alt_response(
         200,
@@ -67,16 +67,18 @@ class PhotoByKey(MethodView):
         description="The photo's bytes",
         success=True,
     )
-    @errors(401, 404)
-    def get(self, key):
-        """Read a photo by its key (signed-in users; keys are unguessable)"""
-        data, content_type = services.read_photo(key=key)
+    @errors(403, 404, 422)
+    def get(self, key, expires=None, signature=None):
+        """Read a photo by the signed link the API showed (no token: the link is the permission, until it expires)"""
+        data, content_type, left = services.read_photo(
+            key=key, expires=expires, signature=signature
+        )
         return Response(
             data,
             content_type=content_type,
             headers={
-                # Photos never change under a key, but they are not for shared caches.
-                "Cache-Control": "private, max-age=86400",
+                # Not for shared caches, and never kept past the link's own life.
+                "Cache-Control": f"private, max-age={left}",
                 "X-Content-Type-Options": "nosniff",
             },
         )

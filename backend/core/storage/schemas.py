@@ -6,7 +6,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.core.schemas import StrictSchema
-from backend.core.storage.services import KEY_PATTERN, photo_url
+from backend.core.storage.links import photo_url
+from backend.core.storage.services import KEY_PATTERN
 
 F = ma.fields
 
@@ -30,8 +31,10 @@ class PhotoUploadSchema(StrictSchema):
         required=True,
         metadata={
             **BINARY,
-            "description": "JPEG, PNG or WebP, at most MAX_PHOTO_BYTES (5 MiB by default); "
-            "the type is read from the bytes, not from the part's Content-Type",
+            "description": "JPEG, PNG or WebP, at most MAX_PHOTO_BYTES (5 MiB by default) and "
+            "MAX_PHOTO_PIXELS (50 MP); the type is read from the bytes, not from the part's "
+            "Content-Type. Stored decoded and written anew: no EXIF, GPS or other metadata, "
+            "turned upright, at most 4096 px a side",
         },
     )
 
@@ -41,10 +44,23 @@ class PhotoSchema(ma.Schema):
         metadata={"description": "Refer to the photo by this key (e.g. a ticket's `photos`)"}
     )
     content_type = F.String(metadata={"example": "image/jpeg"})
-    size = F.Integer(metadata={"description": "Bytes"})
+    size = F.Integer(metadata={"description": "Bytes, as stored (written anew)"})
     width = F.Integer(allow_none=True)
     height = F.Integer(allow_none=True)
     url = F.Function(
         lambda row: photo_url(row.key),
-        metadata={"type": "string", "description": "Where to read it (signed-in users)"},
+        metadata={
+            "type": "string",
+            "description": "A signed link that opens the photo without a token, for PHOTO_URL_TTL",
+        },
     )
+
+
+class PhotoLinkSchema(StrictSchema):
+    """The signature part of a photo link, as the API shows it (never built by clients)."""
+
+    expires = F.Integer(
+        validate=validate.Range(min=0, max=2**40),
+        metadata={"description": "Unix time the link stops working"},
+    )
+    signature = F.String(validate=validate.Length(max=100))

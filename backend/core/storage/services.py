@@ -4,12 +4,12 @@ Bytes go to a `Storage` backend chosen by STORAGE_BACKEND; `storage()` returns i
 exists today. An object store (COS, OSS, S3) replaces it by adding a class with the same three
 methods and an entry in `BACKENDS`; nothing else changes, since callers only hold keys.
 
-The flow: a client uploads a photo (`upload_photo`) and gets a key; the domain use case that
-refers to the photo (filing a ticket, a timeline entry) calls `attach_photos` inside its own
-transaction; a daily job (`purge_unattached_files`) removes what nobody attached within a day.
-Reading (`read_photo`) is open to every signed-in user: keys carry 128 random bits, so only
-those shown a key can ask for it. A domain that needs stricter reading checks access itself
-before it hands a key out.
+The flow: a client uploads a photo (`upload_photo`), which is decoded and written anew without
+its metadata (images.py), and gets a key; the domain use case that refers to the photo (filing
+a ticket, a timeline entry) calls `attach_photos` inside its own transaction; a daily job
+(`purge_unattached_files`) removes what nobody attached within a day. Reading (`read_photo`)
+takes a signed, short-lived link (links.py), no token: a domain signs one when it shows the
+photo to someone it lets see it, and the link is the permission.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import logging
 import os
 import re
 import secrets
-import struct
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -32,15 +32,17 @@ from flask import Flask, current_app
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import DomainError, InvalidInput, NotFound
+from backend.core.storage.images import CleanPhoto, clean_photo
+from backend.core.storage.links import check_photo_link
 from backend.core.storage.models import StoredFile
 from backend.core.storage.permissions import policy
 
 log = logging.getLogger(__name__)
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
-PHOTO_URL_PREFIX = "/api/v1/photos/"
 # Unattached uploads older than this are abandoned forms: the job deletes them.
 UNATTACHED_TTL = timedelta(hours=24)
+MIN_PHOTO_URL_TTL = timedelta(seconds=60)
 PURGE_BATCH = 500
 
 
@@ -110,10 +112,23 @@ def storage() -> Storage:
 
 
 def check_storage_config(app: Flask) -> None:
-    """Stop at start-up on a backend we do not have, rather than at the first upload."""
-    name = app.config["STORAGE_BACKEND"]
+    """Stop at start-up on settings photos cannot work with, rather than at the first upload."""
+    config = app.config
+    name = config["STORAGE_BACKEND"]
     if name not in BACKENDS:
         raise RuntimeError(f"STORAGE_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
+    if config["PHOTO_URL_TTL"] < MIN_PHOTO_URL_TTL:
+        raise RuntimeError("PHOTO_URL_TTL must be at least 60 seconds")
+    if config["MAX_PHOTO_PIXELS"] < 1:
+        raise RuntimeError("MAX_PHOTO_PIXELS must be a positive number of pixels")
+    base = urlsplit(config["PUBLIC_BASE_URL"])
+    if config["PUBLIC_BASE_URL"] and (
+        base.scheme not in ("http", "https") or not base.netloc or base.query or base.fragment
+    ):
+        raise RuntimeError("PUBLIC_BASE_URL must be an absolute URL such as https://api.example.cn")
+    # Production serves the mini-program, whose network access is https only.
+    if config["APP_ENV"] == "production" and config["PUBLIC_BASE_URL"] and base.scheme != "https":
+        raise RuntimeError("PUBLIC_BASE_URL must use https in production")
 
 
 # -- what is accepted
@@ -134,88 +149,13 @@ def too_large() -> PhotoTooLarge:
     return PhotoTooLarge(f"照片不能超过 {size}")
 
 
-def sniff_photo_type(data: bytes) -> str | None:
-    """The photo's type read from its first bytes; the client's Content-Type is not trusted."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def photo_dimensions(data: bytes, content_type: str) -> tuple[int | None, int | None]:
-    """Width and height from the image header, or (None, None) when it does not say plainly."""
-    try:
-        size = _DIMENSIONS[content_type](data)
-    except (struct.error, IndexError):
-        size = None
-    if not size or min(size) <= 0:
-        return None, None
-    return size
-
-
-def _png_size(data: bytes):
-    if data[12:16] == b"IHDR":
-        return struct.unpack(">II", data[16:24])
-    return None
-
-
-# Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
-_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-# Markers without a length field.
-_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xDA)})
-
-
-def _jpeg_size(data: bytes):
-    index = 2
-    while index + 4 <= len(data):
-        if data[index] != 0xFF:
-            return None
-        marker = data[index + 1]
-        if marker == 0xFF:  # fill byte
-            index += 1
-            continue
-        if marker in _JPEG_STANDALONE:
-            index += 2
-            continue
-        if marker in _JPEG_FRAMES:
-            height, width = struct.unpack(">HH", data[index + 5 : index + 9])
-            return width, height
-        (length,) = struct.unpack(">H", data[index + 2 : index + 4])
-        index += 2 + length
-    return None
-
-
-def _webp_size(data: bytes):
-    chunk = data[12:16]
-    if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":
-        width, height = struct.unpack("<HH", data[26:30])
-        return width & 0x3FFF, height & 0x3FFF
-    if chunk == b"VP8L" and data[20] == 0x2F:
-        (bits,) = struct.unpack("<I", data[21:25])
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8X":
-        width = int.from_bytes(data[24:27], "little") + 1
-        height = int.from_bytes(data[27:30], "little") + 1
-        return width, height
-    return None
-
-
-_DIMENSIONS = {"image/jpeg": _jpeg_size, "image/png": _png_size, "image/webp": _webp_size}
-
-
-def check_photo(data: bytes) -> str:
-    """The content type of an acceptable photo, or the reason it is refused."""
+def check_photo(data: bytes) -> CleanPhoto:
+    """The photo decoded and written anew (see images.py), or the reason it is refused."""
     if not data:
         raise InvalidInput("请选择要上传的照片", code="photo_missing")
     if len(data) > current_app.config["MAX_PHOTO_BYTES"]:
         raise too_large()
-    content_type = sniff_photo_type(data)
-    if content_type is None:
-        raise InvalidInput("仅支持 JPEG、PNG 或 WebP 格式的照片", code="photo_type_not_allowed")
-    return content_type
+    return clean_photo(data, max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
 
 
 # -- use cases
@@ -224,26 +164,29 @@ def check_photo(data: bytes) -> str:
 def upload_photo(*, actor: Actor, community_id: int, data: bytes) -> StoredFile:
     """Store a photo for later use in `community_id` (anyone with a role there).
 
+    What is stored is the photo written anew: no metadata, upright, at most 4096 px a side; its
+    size, digest and dimensions are those of the stored bytes.
+
     Outcomes: the new, unattached StoredFile; 404 for a community the actor has no role in;
     403 for a role that may not upload (the auditor); 422 `photo_missing` (empty),
-    413 `photo_too_large`, 422 `photo_type_not_allowed` (not JPEG, PNG or WebP by its bytes).
+    413 `photo_too_large`, 422 `photo_type_not_allowed` (not JPEG, PNG or WebP by its bytes),
+    `photo_too_many_pixels`, `photo_unreadable`. Nothing is written on a refusal.
     """
     policy.community(actor, "storage.upload", community_id)
-    content_type = check_photo(data)
-    width, height = photo_dimensions(data, content_type)
+    photo = check_photo(data)
     backend = storage()
-    key = backend.save(data, content_type)
+    key = backend.save(photo.data, photo.content_type)
     try:
         with transaction() as tx:
             row = StoredFile(
                 key=key,
                 community_id=community_id,
                 uploaded_by_id=actor.user_id,
-                content_type=content_type,
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                width=width,
-                height=height,
+                content_type=photo.content_type,
+                size=len(photo.data),
+                sha256=hashlib.sha256(photo.data).hexdigest(),
+                width=photo.width,
+                height=photo.height,
             )
             tx.add(row)
     except BaseException:
@@ -252,15 +195,18 @@ def upload_photo(*, actor: Actor, community_id: int, data: bytes) -> StoredFile:
     return row
 
 
-def read_photo(*, key: str) -> tuple[bytes, str]:
-    """A stored photo's bytes and content type (any signed-in user who knows the key).
+def read_photo(*, key: str, expires: int | None, signature: str | None) -> tuple[bytes, str, int]:
+    """A stored photo by its signed link (anyone holding the link; no token).
 
-    Outcomes: (bytes, content type); 404 `photo_not_found` for a key we do not hold.
+    Outcomes: (bytes, content type, seconds the link has left); 403 `photo_link_invalid`,
+    `photo_link_expired` (checked before the key is looked up: nobody probes keys); 404
+    `photo_not_found` for a key we no longer hold.
     """
+    left = check_photo_link(key, expires, signature)
     row = _file_by_key(key)
     if row is not None:
         try:
-            return storage().open(key), row.content_type
+            return storage().open(key), row.content_type, left
         except FileNotFoundError:
             log.error("stored file %s has a row but no bytes", row.id)
     raise NotFound("未找到该照片", code="photo_not_found")
@@ -316,11 +262,6 @@ def attach_photos(
             row.purpose = purpose
     db.session.flush()
     return wanted
-
-
-def photo_url(key: str) -> str:
-    """Where clients read the photo: a path relative to the API's host."""
-    return f"{PHOTO_URL_PREFIX}{key}"
 
 
 def purge_unattached_files(older_than: timedelta = UNATTACHED_TTL) -> int:

@@ -32,8 +32,12 @@ def submit_media_check_for(
     author_openid: str | None,
     url: str,
     scene: int,
+    fetch_url: str | None = None,
 ) -> MediaCheck:
     """Ask WeChat to check the photo at `url`, which belongs to `owner_kind` #`owner_id`.
+
+    `fetch_url`: where WeChat fetches it when `url` only names the photo (a stored photo's
+    short-lived signed link; the check keeps `url`, which outlives the link).
 
     Outcomes: a `pending` check awaiting WeChat's push; `manual_review` when WeChat is unreachable
     or the author has no openid (the check cannot be asked).
@@ -44,7 +48,9 @@ def submit_media_check_for(
     trace_id, status = None, "manual_review"
     if author_openid:
         try:
-            trace_id = wechat_client().submit_media_check(url, openid=author_openid, scene=scene)
+            trace_id = wechat_client().submit_media_check(
+                fetch_url or url, openid=author_openid, scene=scene
+            )
             status = "pending"
         except ServiceUnavailable as exc:
             log.warning("media check unavailable (%s); photo sent to manual review", exc.code)

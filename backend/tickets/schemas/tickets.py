@@ -157,7 +157,14 @@ class TicketSchema(ma.Schema):
     location_note = F.String(allow_none=True)
     lat = F.Decimal(places=6, as_string=True, allow_none=True)
     lng = F.Decimal(places=6, as_string=True, allow_none=True)
-    photos = F.List(F.String())
+    photos = F.List(
+        F.String(),
+        metadata={
+            "description": "Signed links to the reported photos the caller may see (all of them "
+            "for the reporter and staff; for neighbours, those WeChat's check passed), each "
+            "opening without a token for PHOTO_URL_TTL"
+        },
+    )
     public = F.Boolean()
     anonymous = F.Boolean()
     urgency_claimed = F.Boolean()
@@ -180,7 +187,9 @@ class TicketSchema(ma.Schema):
     closed_at = F.AwareDateTime(allow_none=True)
     overdue = F.Boolean()
     reply = F.String(allow_none=True)
-    after_photos = F.List(F.String())
+    after_photos = F.List(
+        F.String(), metadata={"description": "Signed links to the handler's photos after the work"}
+    )
     rating = F.Integer(allow_none=True)
     fixed = F.Boolean(allow_none=True)
     evaluation = F.String(allow_none=True)
@@ -202,7 +211,9 @@ class TicketEventSchema(ma.Schema):
     from_status = F.String(allow_none=True)
     to_status = F.String(allow_none=True)
     note = F.String(allow_none=True)
-    photos = F.List(F.String())
+    photos = F.List(
+        F.String(), attribute="shown_photos", metadata={"description": "Signed links"}
+    )
     data = F.Dict()
     created_at = F.AwareDateTime()
 

@@ -24,7 +24,6 @@ from backend.core.db import db, utcnow
 from backend.core.errors import NotFound
 from backend.core.masking import mask_phone
 from backend.core.permissions import OVERSEERS
-from backend.core.storage.services import photo_url
 from backend.core.tenancy.models import Community
 from backend.tickets import sla
 from backend.tickets.models import (
@@ -38,6 +37,7 @@ from backend.tickets.models import (
     TicketSupport,
 )
 from backend.tickets.permissions import policy
+from backend.tickets.services.photos import links, shown_photos
 
 # Who sees every ticket of the community.
 SEES_ALL = OVERSEERS
@@ -83,8 +83,8 @@ class Context:
 
     @property
     def sees_personal_data(self) -> bool:
-        """Precise location, photos, the timeline: the reporter and the staff on the ticket;
-        other residents see a public ticket's problem and place only."""
+        """Precise location, every photo, the timeline: the reporter and the staff on the
+        ticket; other residents see a public ticket's problem, place and checked photos."""
         return self.is_reporter or self.is_staff_on_ticket
 
     def side(self) -> str:
@@ -304,8 +304,9 @@ def shown(context: Context, *, detail: bool = False) -> dict:
     """A ticket as the caller may see it: the one place that hides personal data.
 
     Everyone who sees the ticket gets the problem, the place (building/unit), the status and
-    the clocks. The reporter and staff also get the precise point, the photos and the resident
-    a grid worker filed for (phone masked except for the committee). Who reported it: hidden
+    the clocks, and the reported photos that passed WeChat's check (photos.py). The reporter
+    and staff also get the precise point, every photo and the resident a grid worker filed for
+    (phone masked except for the committee). Who reported it: hidden
     from the handler and other residents when anonymous; the committee always sees it.
     """
     ticket = context.ticket
@@ -339,7 +340,9 @@ def shown(context: Context, *, detail: bool = False) -> dict:
         "closed_at": ticket.closed_at,
         "overdue": is_overdue(ticket, now),
         "reply": ticket.reply,
-        "after_photos": [photo_url(key) for key in ticket.after_photos or []],
+        # The handler's proof of the work, for everyone who sees the ticket (photos.py: why
+        # staff's photos are not checked).
+        "after_photos": links(ticket.after_photos or []),
         "rating": ticket.rating,
         "fixed": ticket.fixed,
         "evaluation": ticket.evaluation,
@@ -351,12 +354,11 @@ def shown(context: Context, *, detail: bool = False) -> dict:
         "extension_until": ticket.extension_until,
         "extension_reason": ticket.extension_reason,
     }
+    view["photos"] = shown_photos(
+        ticket, party=context.sees_personal_data, actor=context.actor
+    )
     if context.sees_personal_data:
-        view.update(
-            lat=ticket.lat,
-            lng=ticket.lng,
-            photos=[photo_url(key) for key in ticket.photos or []],
-        )
+        view.update(lat=ticket.lat, lng=ticket.lng)
     # The resident a grid worker filed for is the reporter in all but the account.
     if context.sees_personal_data and context.sees_reporter:
         view.update(

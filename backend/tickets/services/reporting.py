@@ -3,7 +3,8 @@
 A resident reports in their community; a grid worker reports inside their own grid, for
 themselves or on behalf of a resident (name and phone optional). A precise point is kept only
 with the reporter's separate consent. The text goes through WeChat's check like every user
-text. Categories set to dispatch automatically go straight to their handler.
+text, and its photos through WeChat's media check like every user photo (photos.py).
+Categories set to dispatch automatically go straight to their handler.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from backend.tickets.services.common import (
     visible_tickets,
 )
 from backend.tickets.services.flow.dispatch import dispatch_now
+from backend.tickets.services.photos import check_reported_photos, links
 
 # "Nearby" for duplicates: open tickets of the same category within this many metres.
 NEARBY_METRES = 150
@@ -121,7 +123,7 @@ def _require_in_grid(actor: Actor, community: Community, building_id: int | None
 def report_ticket(*, actor: Actor, community_id: int, data: dict) -> Context:
     """File a ticket.
 
-    Outcomes: the ticket (201); 422 `category_unknown`, `category_disabled`, `location_required`,
+    Outcomes: the ticket (201), each photo sent to WeChat's check; 422 `category_unknown`, `category_disabled`, `location_required`,
     `point_incomplete`, `location_consent_required`, `building_unknown`, `unit_unknown`,
     `unit_not_in_building`, `photo_unknown`, `content_risky`, `on_behalf_for_grid_workers`;
     403 `outside_grid` for a grid worker outside their grid.
@@ -136,9 +138,8 @@ def report_ticket(*, actor: Actor, community_id: int, data: dict) -> Context:
             code="on_behalf_for_grid_workers",
             errors={"on_behalf": []},
         )
-    verdict = moderate_text(
-        text=data["description"], author_openid=wechat_openid(actor.user_id), scene=Scene.FORUM
-    )
+    openid = wechat_openid(actor.user_id)
+    verdict = moderate_text(text=data["description"], author_openid=openid, scene=Scene.FORUM)
     with transaction():
         filed_under = community_category(community.id, data["category"])
         if not filed_under.enabled:
@@ -186,6 +187,7 @@ def report_ticket(*, actor: Actor, community_id: int, data: dict) -> Context:
             setting=setting,
             side="grid_worker" if ticket.channel == "grid_worker" else "reporter",
         )
+        check_reported_photos(ticket, author=actor, openid=openid)
         audit.record(
             action="ticket.report",
             target_type="ticket",
@@ -368,4 +370,6 @@ def timeline(*, actor: Actor, community_id: int, ticket_id: int) -> list[TicketE
         .where(TicketEvent.ticket_id == context.ticket.id)
         .order_by(TicketEvent.id)
     ).all()
+    for event in events:
+        event.shown_photos = links(event.photos or [])
     return list(events)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from backend.core.storage.services import photo_url
+from backend.core.storage.links import photo_url
 from backend.scoring.evaluation import STATUSES
 from backend.scoring.standard.nodes import ASSESSOR_ROLES
 
@@ -52,7 +52,8 @@ def evidence_lines(detail: dict, zone: ZoneInfo) -> list[tuple[str, str, str | N
             for document in judgement.get("documents") or []:
                 lines.append(("document", f"文件：{document['title']}", document["url"]))
             for index, key in enumerate(judgement.get("photos") or [], start=1):
-                lines.append(("photo", f"照片 {index}", photo_url(key)))
+                # Absolute: the workbook is opened away from the API (signed for PHOTO_URL_TTL).
+                lines.append(("photo", f"照片 {index}", photo_url(key, absolute=True)))
     return lines
 
 
