@@ -51,3 +51,16 @@ def writes_nothing(counts):
 def csv_file(text: str, encoding: str = "utf-8") -> dict:
     """A multipart body with `text` encoded as the `file` field."""
     return {"file": (io.BytesIO(text.encode(encoding)), "register.csv")}
+
+
+def photo(client, headers: dict, community_id: int) -> str:
+    """Upload a small PNG as that user; its key."""
+    from tests.core.storage.pictures import png
+
+    response = client.post(
+        url(community_id, "photos"),
+        data={"file": (io.BytesIO(png()), "p.png", "image/png")},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+    return assert_ok(response, 201)["key"]

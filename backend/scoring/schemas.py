@@ -7,7 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.core.schemas import DocumentSchema, StrictSchema, choice, text
-from backend.core.storage.schemas import photo_keys
+from backend.core.storage.schemas import PhotoLinks, photo_keys
 from backend.scoring.evaluation import JUDGED
 
 F = ma.fields
@@ -195,7 +195,8 @@ class JudgementOutSchema(ma.Schema):
     item = F.String()
     status = F.String()
     note = F.String(allow_none=True)
-    photos = F.List(F.String())
+    photos = F.List(F.String(), metadata={"description": "照片的 key（评定时提交的）"})
+    photo_urls = PhotoLinks(attribute="photos")
     documents = F.List(F.Nested(DocumentSchema))
     decided_by = F.String()
     decided_as = F.String(metadata={"description": "committee or street"})

@@ -14,7 +14,7 @@ from backend.core.db import db, utcnow
 from backend.core.tenancy.models import Region
 from backend.scoring.models import Assessment, AssessmentRun
 from tests import factories
-from tests.helpers import assert_error, assert_ok, writes_nothing
+from tests.helpers import assert_error, assert_ok, photo, writes_nothing
 from tests.statements import statements
 
 API = "/api/v1"
@@ -309,6 +309,20 @@ def test_a_judgement_inside_a_combination_completes_it(client, world, auth, make
     card = assert_ok(client.get(curl(world.a, "scorecard"), headers=committee))
     assert item(card, "13")["status"] == "met"
     assert item(card, "13")["method"] == "combined"
+
+
+def test_a_judgements_photos_open_by_their_signed_links(client, world, auth):
+    committee = auth(world.committee)
+    key = photo(client, committee, world.a)
+    judged = assert_ok(judge(client, committee, world.a, "1", photos=[key]))
+    listed = assert_ok(client.get(curl(world.a, "judgements"), headers=committee,
+                                  query_string={"standard": HLJ}))
+    for shown in (judged, listed[0]):
+        assert shown["photos"] == [key]
+        [link] = shown["photo_urls"]
+        assert key in link and "signature=" in link
+        opened = client.get(link)  # no token: the link is the permission
+        assert opened.status_code == 200 and opened.mimetype == "image/png"
 
 
 def test_judgements_refused(client, world, auth, counts):

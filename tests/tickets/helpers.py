@@ -1,27 +1,13 @@
-"""Small helpers shared by the tickets behaviour tests: URLs, a photo upload, a ticket filed and
-moved through HTTP."""
+"""Small helpers shared by the tickets behaviour tests: URLs, a ticket filed and moved through
+HTTP (`photo`, the upload, is every domain's: tests/helpers.py)."""
 
 from __future__ import annotations
 
-import io
-
-from tests.core.test_storage import PNG
-from tests.helpers import assert_ok, url
+from tests.helpers import assert_ok, photo, url
 
 
 def turl(community_id: int, *parts) -> str:
     return url(community_id, "tickets", *parts)
-
-
-def photo(client, headers: dict, community_id: int) -> str:
-    """Upload a small PNG as that user; its key."""
-    response = client.post(
-        url(community_id, "photos"),
-        data={"file": (io.BytesIO(PNG), "p.png", "image/png")},
-        content_type="multipart/form-data",
-        headers=headers,
-    )
-    return assert_ok(response, 201)["key"]
 
 
 def report(client, headers: dict, community_id: int, **fields):

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from backend.core.db import db
 from backend.tickets.models import Ticket
-from tests.helpers import assert_error, assert_ok, writes_nothing
-from tests.tickets.helpers import move, photo, report, resolved_ticket, turl
+from tests.helpers import assert_error, assert_ok, photo, writes_nothing
+from tests.tickets.helpers import move, report, resolved_ticket, turl
 
 
 def test_a_report_goes_from_resident_to_property_company_and_back_to_a_rating(

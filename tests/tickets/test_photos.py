@@ -13,8 +13,8 @@ from backend.core.db import db
 from backend.core.storage.services import storage
 from backend.core.wechat.models import MediaCheck
 from tests.core.wechat.test_media import push, verdict
-from tests.helpers import assert_ok, url
-from tests.tickets.helpers import move, photo, report, turl
+from tests.helpers import assert_ok, photo, url
+from tests.tickets.helpers import move, report, turl
 
 BASE = "https://gongzhi.example.cn"
 

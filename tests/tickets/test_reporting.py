@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from backend.core.db import db
 from backend.core.notifications.models import Notification
 from backend.tickets.models import Ticket, TicketEvent
-from tests.helpers import assert_error, assert_ok, url, writes_nothing
-from tests.tickets.helpers import move, photo, report, turl
+from tests.helpers import assert_error, assert_ok, photo, url, writes_nothing
+from tests.tickets.helpers import move, report, turl
 
 # A point, with the reporter's separate consent to give it.
 HERE = {"lat": "45.750000", "lng": "126.650000", "location_consent": True}

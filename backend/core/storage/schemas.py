@@ -26,6 +26,20 @@ def photo_keys(*, at_least: int = 0, **kwargs):
     )
 
 
+class PhotoLinks(F.List):
+    """Signed links to the photos whose keys a record holds (`attribute`), signed as they are
+    shown: a stored key opens nothing by itself."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "metadata", {"description": "照片的签名链接，短时有效，无需令牌即可打开"}
+        )
+        super().__init__(F.String(), dump_only=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else [photo_url(key) for key in value]
+
+
 class PhotoUploadSchema(StrictSchema):
     file = F.Raw(
         required=True,

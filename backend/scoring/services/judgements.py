@@ -63,6 +63,14 @@ def judge(*, actor: Actor, community_id: int, code: str, item_code: str, data: d
     decided_as = _decider(roles, item)
     period = period_of(data, community.timezone)
     with transaction():
+        # Before the row exists: attaching locks the photos' rows, and that query's autoflush
+        # must not write a judgement still missing its decider.
+        photos = attach_photos(
+            data.get("photos") or [],
+            community_id=community.id,
+            uploader_id=None,
+            purpose="judgement",
+        )
         row = db.session.scalars(
             _judgement_query(community.id, code, period, item.code).with_for_update()
         ).first()
@@ -77,12 +85,7 @@ def judge(*, actor: Actor, community_id: int, code: str, item_code: str, data: d
             db.session.add(row)
         row.status = data["status"]
         row.note = data.get("note")
-        row.photos = attach_photos(
-            data.get("photos") or [],
-            community_id=community.id,
-            uploader_id=None,
-            purpose="judgement",
-        )
+        row.photos = photos
         row.documents = data.get("documents") or []
         row.decided_by_id = actor.user_id
         row.decided_by_name = actor.display_name
