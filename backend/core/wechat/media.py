@@ -74,23 +74,23 @@ def record_media_verdict(payload: dict) -> MediaCheck | None:
 
     Outcomes: the check with status pass/review/risky; None for a trace_id we do not know (a
     check whose row was never committed) or a payload without a verdict. A check that already has
-    a verdict keeps it: WeChat repeats pushes it thinks we missed.
+    a verdict keeps it. Joins the push's unit of work (push.py), which commits it together with
+    the push's nonce.
     """
-    trace_id = payload.get("trace_id")
-    suggest = (payload.get("result") or {}).get("suggest")
+    trace_id, result = payload.get("trace_id"), payload.get("result")
+    suggest = result.get("suggest") if isinstance(result, dict) else None
     if not isinstance(trace_id, str) or suggest not in SUGGESTIONS:
         log.warning("media check push without trace_id or verdict")
         return None
-    with transaction() as session:
-        check = session.execute(
-            sa.select(MediaCheck).where(MediaCheck.trace_id == trace_id)
-        ).scalar_one_or_none()
-        if check is None:
-            log.warning("media check verdict for an unknown trace_id %s", trace_id)
-            return None
-        if check.status in ("pending", "manual_review"):
-            check.status = suggest
-            check.verdict_at = utcnow()
+    check = db.session.execute(
+        sa.select(MediaCheck).where(MediaCheck.trace_id == trace_id).with_for_update()
+    ).scalar_one_or_none()
+    if check is None:
+        log.warning("media check verdict for an unknown trace_id %s", trace_id)
+        return None
+    if check.status in ("pending", "manual_review"):
+        check.status = suggest
+        check.verdict_at = utcnow()
     return check
 
 
