@@ -17,7 +17,10 @@ APIs taking `?access_token=` (POST, JSON): an unknown token answers 40001, an ex
 - media_check_async: a trace_id; the request is kept in `media_checks` for the push that follows.
 - subscribe/send: openid `oid-refuse…` → 43101, `oid-busy…` → -1; template `bad-template` →
   40037; a value breaking its field's rule → 47003; sent messages are kept in `sent`.
-- getuserphonenumber: code `phone-<digits>` → that number; `bad…` → 40029.
+- getuserphonenumber: code `phone-<digits>` → that number; `bad…` → 40029. A code
+  `phone-<digits>-for-<openid>` was issued to that user: sent with another `openid`, WeChat
+  refuses it like a bad code (40029). A code ending `+otherapp` answers with another AppID's
+  watermark. The `openid` sent is kept in `phone_openids`.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class FakeWechat:
         self._numbers = itertools.count(1)
         self.media_checks: list[dict] = []
         self.sent: list[dict] = []
+        self.phone_openids: list[str | None] = []
 
     def calls_for(self, code: str) -> int:
         return sum(1 for path, query in self.calls if query.get("js_code") == code)
@@ -203,10 +207,15 @@ class FakeWechat:
         return {"errcode": 0, "errmsg": "ok"}
 
     def getuserphonenumber(self, query: dict, body: dict) -> dict:
-        code = body.get("code") or ""
+        code, openid = body.get("code") or "", body.get("openid")
+        self.phone_openids.append(openid)
         if not code.startswith("phone-"):
             return {"errcode": 40029, "errmsg": "invalid code"}
-        number = code.removeprefix("phone-")
+        number, other_app, _ = code.removeprefix("phone-").partition("+otherapp")
+        number, _, issued_to = number.partition("-for-")
+        if issued_to and openid is not None and openid != issued_to:
+            return {"errcode": 40029, "errmsg": "invalid code"}
+        appid = "wx-another-appid" if other_app else self.appid
         return {
             "errcode": 0,
             "errmsg": "ok",
@@ -214,7 +223,7 @@ class FakeWechat:
                 "phoneNumber": f"+86 {number}",
                 "purePhoneNumber": number,
                 "countryCode": "86",
-                "watermark": {"timestamp": int(time.time()), "appid": self.appid},
+                "watermark": {"timestamp": int(time.time()), "appid": appid},
             },
         }
 

@@ -164,13 +164,29 @@ class WechatClient:
             openid=body["openid"], session_key=body["session_key"], unionid=body.get("unionid")
         )
 
-    def phone_number(self, code: str) -> str:
-        """The phone number (without country code) the user shared through getPhoneNumber."""
-        body = self.call("/wxa/business/getuserphonenumber", {"code": code}, errors=PHONE_ERRCODES)
-        number = (body.get("phone_info") or {}).get("purePhoneNumber")
+    def phone_number(self, code: str, *, openid: str) -> str:
+        """The phone number (without country code) the user `openid` shared through
+        getPhoneNumber.
+
+        WeChat checks that the code was issued to `openid` (a code taken from another user is
+        refused like a bad one, 422), and we check that the answer's watermark names our AppID
+        (422 `wechat_phone_wrong_app` otherwise).
+        """
+        body = self.call(
+            "/wxa/business/getuserphonenumber",
+            {"code": code, "openid": openid},
+            errors=PHONE_ERRCODES,
+        )
+        phone_info = body.get("phone_info") or {}
+        number = phone_info.get("purePhoneNumber")
         if not number:
             log.error("getuserphonenumber answered without a number")
             raise _unavailable()
+        if (phone_info.get("watermark") or {}).get("appid") != self.appid:
+            log.error("getuserphonenumber answered with another AppID's watermark")
+            raise InvalidInput(
+                "手机号授权不属于本小程序，请重新授权", code="wechat_phone_wrong_app"
+            )
         return number
 
     # -- content security

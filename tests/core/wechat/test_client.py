@@ -86,12 +86,32 @@ def test_a_refused_subscription_is_not_retried_but_busy_is_once(wechat, fake_wec
     assert fake_wechat.calls_to(path) == 3
 
 
-def test_the_phone_number_comes_without_country_code(wechat):
-    assert wechat.phone_number("phone-13800000000") == "13800000000"
+def test_the_phone_number_comes_without_country_code(wechat, fake_wechat):
+    assert wechat.phone_number("phone-13800000000", openid="oid-alice") == "13800000000"
+    path, body = fake_wechat.posted[-1]
+    assert path == "/wxa/business/getuserphonenumber"
+    assert body == {"code": "phone-13800000000", "openid": "oid-alice"}
 
 
 def test_a_bad_phone_code_is_422_not_401(wechat):
     with pytest.raises(InvalidInput) as caught:
-        wechat.phone_number("bad-code")
+        wechat.phone_number("bad-code", openid="oid-alice")
     assert caught.value.code == "wechat_phone_code_invalid"
     assert caught.value.status == 422
+
+
+def test_a_phone_code_issued_to_another_user_is_refused(wechat):
+    assert wechat.phone_number("phone-13800000000-for-oid-alice", openid="oid-alice") == (
+        "13800000000"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        wechat.phone_number("phone-13800000000-for-oid-alice", openid="oid-mallory")
+    assert caught.value.code == "wechat_phone_code_invalid"
+
+
+def test_a_phone_number_watermarked_for_another_app_is_refused(wechat, fake_wechat):
+    with pytest.raises(InvalidInput) as caught:
+        wechat.phone_number("phone-13800000000+otherapp", openid="oid-alice")
+    assert (caught.value.code, caught.value.status) == ("wechat_phone_wrong_app", 422)
+    assert "本小程序" in caught.value.message
+    assert fake_wechat.calls_to("/wxa/business/getuserphonenumber") == 1
