@@ -15,6 +15,8 @@ APIs taking `?access_token=` (POST, JSON): an unknown token answers 40001, an ex
 - stable_token: one live token at a time, like WeChat's stable token; `force_refresh` replaces it.
 - msg_sec_check: content containing `RISKY` → risky, `REVIEW` → review, else pass.
 - media_check_async: a trace_id; the request is kept in `media_checks` for the push that follows.
+- both content checks, by the openid: `oid-away…` → 61010 (the user has not visited the
+  mini-program in the last two hours); one not starting with `oid-` → 40003 invalid openid.
 - subscribe/send: openid `oid-refuse…` → 43101, `oid-busy…` → -1; template `bad-template` →
   40037; a value breaking its field's rule → 47003; sent messages are kept in `sent`.
 - getuserphonenumber: code `phone-<digits>` → that number; `bad…` → 40029. A code
@@ -164,10 +166,21 @@ class FakeWechat:
                 self.live_token = f"token-{next(self._numbers)}"
             return {"access_token": self.live_token, "expires_in": self.token_lifetime}
 
+    @staticmethod
+    def _content_check_refusal(openid: str) -> dict | None:
+        if not openid.startswith("oid-"):
+            return {"errcode": 40003, "errmsg": "invalid openid"}
+        if openid.startswith("oid-away"):
+            return {"errcode": 61010, "errmsg": "code is expired"}
+        return None
+
     def msg_sec_check(self, query: dict, body: dict) -> dict:
         content = body.get("content")
         if body.get("version") != 2 or not body.get("openid") or body.get("scene") not in (1, 2, 3, 4):
             return {"errcode": 47001, "errmsg": "data format error"}
+        refusal = self._content_check_refusal(body["openid"])
+        if refusal:
+            return refusal
         if not isinstance(content, str) or len(content) > 2500:
             return {"errcode": 47001, "errmsg": "content too long"}
         suggest = "risky" if "RISKY" in content else "review" if "REVIEW" in content else "pass"
@@ -183,6 +196,9 @@ class FakeWechat:
     def media_check_async(self, query: dict, body: dict) -> dict:
         if body.get("version") != 2 or not body.get("openid") or body.get("media_type") != 2:
             return {"errcode": 47001, "errmsg": "data format error"}
+        refusal = self._content_check_refusal(body["openid"])
+        if refusal:
+            return refusal
         trace_id = f"media-trace-{next(self._numbers)}"
         self.media_checks.append({**body, "trace_id": trace_id})
         return {"errcode": 0, "errmsg": "ok", "trace_id": trace_id}

@@ -16,7 +16,7 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, NotFound, ServiceUnavailable
-from backend.core.wechat.client import SUGGESTIONS, wechat_client
+from backend.core.wechat.client import SUGGESTIONS, OpenidRefused, wechat_client
 from backend.core.wechat.models import MediaCheck
 from backend.core.wechat.permissions import policy
 
@@ -35,8 +35,9 @@ def submit_media_check_for(
 ) -> MediaCheck:
     """Ask WeChat to check the photo at `url`, which belongs to `owner_kind` #`owner_id`.
 
-    Outcomes: a `pending` check awaiting WeChat's push; `manual_review` when WeChat is unreachable
-    or the author has no openid (the check cannot be asked).
+    Outcomes: a `pending` check awaiting WeChat's push; `manual_review` when WeChat is unreachable,
+    the author has no openid, or WeChat will not check for it (40003, 61010: see
+    content.moderate_text), logged with the reason.
 
     The check joins the caller's unit of work (added to db.session, flushed, not committed), so it
     is saved together with the row it belongs to.
@@ -46,8 +47,8 @@ def submit_media_check_for(
         try:
             trace_id = wechat_client().submit_media_check(url, openid=author_openid, scene=scene)
             status = "pending"
-        except ServiceUnavailable as exc:
-            log.warning("media check unavailable (%s); photo sent to manual review", exc.code)
+        except (ServiceUnavailable, OpenidRefused) as exc:
+            log.warning("media check not asked (%s); photo sent to manual review", exc.code)
     check = MediaCheck(
         trace_id=trace_id,
         owner_kind=owner_kind,
