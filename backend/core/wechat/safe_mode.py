@@ -46,7 +46,10 @@ def aes_key(encoding_aes_key: str) -> bytes:
 
 def decrypt(encrypted: str, *, encoding_aes_key: str) -> tuple[bytes, str]:
     """The message carried by `Encrypt`, and the AppID closing it."""
-    key = aes_key(encoding_aes_key)
+    try:
+        key = aes_key(encoding_aes_key)
+    except (binascii.Error, ValueError):
+        raise Undecryptable("our EncodingAESKey is not 43 base64 characters") from None
     try:
         data = base64.b64decode(encrypted, validate=True)
     except (binascii.Error, ValueError):

@@ -249,3 +249,10 @@ def test_the_job_forgets_nonces_whose_timestamp_alone_refuses_them(app, client):
         db.session.commit()
         assert job.run() == 1
         assert db.session.scalars(sa.select(PushNonce.nonce)).all() == ["recent"]
+
+
+def test_a_malformed_key_of_ours_is_a_refusal_not_a_500(app, client, checks, monkeypatch):
+    first, _ = checks
+    monkeypatch.setitem(app.config, "WECHAT_PUSH_AES_KEY", "too-short")
+    assert_error(post(client, safe.safe(verdict(first.trace_id, "pass"))), 403,
+                 "wechat_push_undecryptable")
