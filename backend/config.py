@@ -1,12 +1,14 @@
 """Settings from the environment (and a `.env` file when present).
 
-Production refuses to start with a missing or default secret: a leaked default would let anyone
-sign tokens or read encrypted personal data.
+Production refuses to start with a missing, default or short secret (PRODUCTION_RULES): a leaked
+default would let anyone sign tokens, read encrypted personal data or forge WeChat's pushes.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +21,9 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 DEV_SECRET_KEY = "dev-only-secret-key-not-for-production-use"
 DEV_JWT_SECRET_KEY = "dev-only-jwt-secret-key-not-for-production-use"
 DEV_FIELD_ENCRYPTION_KEY = "dev-only-field-encryption-key-not-for-production"
+DEV_WECHAT_APPID = "wx-dev-appid"
+DEV_WECHAT_SECRET = "dev-wechat-secret"
+DEV_WECHAT_PUSH_TOKEN = "dev-push-token"
 
 APP_ENVS = ("development", "test", "production")
 
@@ -48,12 +53,18 @@ def load_config(overrides: dict | None = None) -> dict:
         "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or secret_key or DEV_JWT_SECRET_KEY,
         "FIELD_ENCRYPTION_KEY": os.environ.get("FIELD_ENCRYPTION_KEY") or DEV_FIELD_ENCRYPTION_KEY,
         "DATABASE_URL": os.environ.get("DATABASE_URL") or _default_database_url(),
-        "WECHAT_APPID": os.environ.get("WECHAT_APPID", "wx-dev-appid"),
-        "WECHAT_SECRET": os.environ.get("WECHAT_SECRET", "dev-wechat-secret"),
+        "WECHAT_APPID": os.environ.get("WECHAT_APPID") or DEV_WECHAT_APPID,
+        "WECHAT_SECRET": os.environ.get("WECHAT_SECRET") or DEV_WECHAT_SECRET,
         "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
         # Token configured for WeChat's message push (media check verdicts arrive there).
-        "WECHAT_PUSH_TOKEN": os.environ.get("WECHAT_PUSH_TOKEN", "dev-push-token"),
+        "WECHAT_PUSH_TOKEN": os.environ.get("WECHAT_PUSH_TOKEN") or DEV_WECHAT_PUSH_TOKEN,
+        # The push's EncodingAESKey: set, only safe-mode (encrypted) pushes are accepted; unset,
+        # only plaintext ones (development and tests). Production requires it.
+        "WECHAT_PUSH_AES_KEY": os.environ.get("WECHAT_PUSH_AES_KEY", ""),
+        # A push whose timestamp is further than this from our clock, either way, is refused; the
+        # nonces of accepted pushes are kept as long, to refuse a replay (core/wechat/push.py).
+        "WECHAT_PUSH_MAX_AGE": timedelta(minutes=5),
         # formal | trial | developer: which build of the mini-program a message opens.
         "WECHAT_MINIPROGRAM_STATE": os.environ.get("WECHAT_MINIPROGRAM_STATE", "formal"),
         # The subscribe template for consultation notices (opened, reminder, result), with the
@@ -131,15 +142,52 @@ def load_config(overrides: dict | None = None) -> dict:
     return config
 
 
+def _at_least(length: int) -> Callable[[str], bool]:
+    return lambda value: len(value) >= length
+
+
+def _matches(pattern: str) -> Callable[[str], bool]:
+    return lambda value: re.fullmatch(pattern, value) is not None
+
+
+# What production demands of each secret and credential, and why that much.
+PRODUCTION_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
+    # Our own keys: 32 characters carry at least 128 bits even when drawn from hex digits.
+    "SECRET_KEY": (_at_least(32), "at least 32 characters"),
+    "JWT_SECRET_KEY": (_at_least(32), "at least 32 characters"),
+    "FIELD_ENCRYPTION_KEY": (_at_least(32), "at least 32 characters"),
+    # An AppID is "wx" and 16 hexadecimal digits, as the mini-program's console shows it; not a
+    # secret, but a wrong one makes every WeChat call and push check fail.
+    "WECHAT_APPID": (_matches(r"wx[0-9a-fA-F]{16}"), '"wx" and 16 hexadecimal digits'),
+    # WeChat generates the AppSecret: 32 hexadecimal digits.
+    "WECHAT_SECRET": (_matches(r"[0-9a-fA-F]{32}"), "32 hexadecimal digits"),
+    # WeChat accepts a push Token of 3 to 32 letters and digits; it is the only secret in a
+    # signature anyone can watch, so we ask for 16 at least (about 95 bits).
+    "WECHAT_PUSH_TOKEN": (_matches(r"[A-Za-z0-9]{16,32}"), "16 to 32 letters and digits"),
+    # The EncodingAESKey is exactly 43 letters and digits (base64 of a 32-byte AES key); without
+    # it the push would come in plaintext, its body covered by no signature.
+    "WECHAT_PUSH_AES_KEY": (_matches(r"[A-Za-z0-9]{43}"), "exactly 43 letters and digits"),
+}
+
+DEV_DEFAULTS = frozenset({
+    DEV_SECRET_KEY, DEV_JWT_SECRET_KEY, DEV_FIELD_ENCRYPTION_KEY,
+    DEV_WECHAT_APPID, DEV_WECHAT_SECRET, DEV_WECHAT_PUSH_TOKEN,
+})
+
+
 def check_production_secrets(config: dict) -> None:
-    """Refuse to run production with a missing, default or short secret."""
-    defaults = {DEV_SECRET_KEY, DEV_JWT_SECRET_KEY, DEV_FIELD_ENCRYPTION_KEY}
+    """Refuse to run production with a missing, default or short secret or credential, naming
+    every one that is wrong in one message (an operator fixes them all in one go)."""
     problems = []
-    for name in ("SECRET_KEY", "JWT_SECRET_KEY", "FIELD_ENCRYPTION_KEY"):
+    for name, (acceptable, demand) in PRODUCTION_RULES.items():
         value = config.get(name) or ""
-        if value in defaults or len(value) < 32:
-            problems.append(name)
+        if not value:
+            problems.append(f"{name} is not set ({demand})")
+        elif value in DEV_DEFAULTS:
+            problems.append(f"{name} is the public development default ({demand})")
+        elif not acceptable(value):
+            problems.append(f"{name} must be {demand}")
     if problems:
         raise ConfigurationError(
-            "production needs its own secrets of at least 32 characters: " + ", ".join(problems)
+            "production refuses to start with these settings: " + "; ".join(problems)
         )

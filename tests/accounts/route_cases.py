@@ -41,6 +41,24 @@ def _everyone_consents(world, kind):
     return {"kind": kind}
 
 
+def _ready_to_bind_a_phone(world):
+    """Every user of the world accepted the privacy notice and signed in through our
+    mini-program (WeChat binds a phone code to the user's openid)."""
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from backend.accounts.models import User
+    from backend.core.db import db
+    from backend.core.wechat.models import WechatIdentity
+
+    appid = current_app.config["WECHAT_APPID"]
+    for user_id in db.session.scalars(sa.select(User.id)):
+        db.session.add(WechatIdentity(user_id=user_id, appid=appid, openid=f"oid-{user_id}"))
+    db.session.commit()
+    _everyone_consents(world, "privacy_notice")
+    return {"code": "phone-13800000000"}
+
+
 def _second_committee(world):
     from backend.core.db import db
     from tests.factories import grant, user
@@ -102,7 +120,7 @@ CASES = {
     ),
     ("POST", "/api/v1/me/phone"): Case(
         SIGNED_IN,
-        body=lambda w: _everyone_consents(w, "privacy_notice") and {"code": "phone-13800000000"},
+        body=_ready_to_bind_a_phone,
         scope=OWN,
     ),
     ("DELETE", "/api/v1/me/phone"): Case(SIGNED_IN, status=204, scope=OWN),

@@ -11,12 +11,9 @@ from backend.communities.models import Household
 from backend.config import ConfigurationError
 from backend.core.db import db
 from backend.core.tenancy.models import Community
+from tests.core.test_config import GOOD
 
-STRONG = {
-    "SECRET_KEY": "s" * 40,
-    "JWT_SECRET_KEY": "j" * 40,
-    "FIELD_ENCRYPTION_KEY": "f" * 40,
-}
+STRONG = GOOD
 
 
 def restore_database(app):
@@ -27,7 +24,7 @@ def restore_database(app):
 @pytest.fixture
 def production_env(monkeypatch, database_url):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("SECRET_KEY", "JWT_SECRET_KEY", "FIELD_ENCRYPTION_KEY"):
+    for name in STRONG:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 

@@ -15,9 +15,14 @@ APIs taking `?access_token=` (POST, JSON): an unknown token answers 40001, an ex
 - stable_token: one live token at a time, like WeChat's stable token; `force_refresh` replaces it.
 - msg_sec_check: content containing `RISKY` → risky, `REVIEW` → review, else pass.
 - media_check_async: a trace_id; the request is kept in `media_checks` for the push that follows.
+- both content checks, by the openid: `oid-away…` → 61010 (the user has not visited the
+  mini-program in the last two hours); one not starting with `oid-` → 40003 invalid openid.
 - subscribe/send: openid `oid-refuse…` → 43101, `oid-busy…` → -1; template `bad-template` →
   40037; a value breaking its field's rule → 47003; sent messages are kept in `sent`.
-- getuserphonenumber: code `phone-<digits>` → that number; `bad…` → 40029.
+- getuserphonenumber: code `phone-<digits>` → that number; `bad…` → 40029. A code
+  `phone-<digits>-for-<openid>` was issued to that user: sent with another `openid`, WeChat
+  refuses it like a bad code (40029). A code ending `+otherapp` answers with another AppID's
+  watermark. The `openid` sent is kept in `phone_openids`.
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ class FakeWechat:
         self._numbers = itertools.count(1)
         self.media_checks: list[dict] = []
         self.sent: list[dict] = []
+        self.phone_openids: list[str | None] = []
 
     def calls_for(self, code: str) -> int:
         return sum(1 for path, query in self.calls if query.get("js_code") == code)
@@ -160,10 +166,21 @@ class FakeWechat:
                 self.live_token = f"token-{next(self._numbers)}"
             return {"access_token": self.live_token, "expires_in": self.token_lifetime}
 
+    @staticmethod
+    def _content_check_refusal(openid: str) -> dict | None:
+        if not openid.startswith("oid-"):
+            return {"errcode": 40003, "errmsg": "invalid openid"}
+        if openid.startswith("oid-away"):
+            return {"errcode": 61010, "errmsg": "code is expired"}
+        return None
+
     def msg_sec_check(self, query: dict, body: dict) -> dict:
         content = body.get("content")
         if body.get("version") != 2 or not body.get("openid") or body.get("scene") not in (1, 2, 3, 4):
             return {"errcode": 47001, "errmsg": "data format error"}
+        refusal = self._content_check_refusal(body["openid"])
+        if refusal:
+            return refusal
         if not isinstance(content, str) or len(content) > 2500:
             return {"errcode": 47001, "errmsg": "content too long"}
         suggest = "risky" if "RISKY" in content else "review" if "REVIEW" in content else "pass"
@@ -179,6 +196,9 @@ class FakeWechat:
     def media_check_async(self, query: dict, body: dict) -> dict:
         if body.get("version") != 2 or not body.get("openid") or body.get("media_type") != 2:
             return {"errcode": 47001, "errmsg": "data format error"}
+        refusal = self._content_check_refusal(body["openid"])
+        if refusal:
+            return refusal
         trace_id = f"media-trace-{next(self._numbers)}"
         self.media_checks.append({**body, "trace_id": trace_id})
         return {"errcode": 0, "errmsg": "ok", "trace_id": trace_id}
@@ -203,10 +223,15 @@ class FakeWechat:
         return {"errcode": 0, "errmsg": "ok"}
 
     def getuserphonenumber(self, query: dict, body: dict) -> dict:
-        code = body.get("code") or ""
+        code, openid = body.get("code") or "", body.get("openid")
+        self.phone_openids.append(openid)
         if not code.startswith("phone-"):
             return {"errcode": 40029, "errmsg": "invalid code"}
-        number = code.removeprefix("phone-")
+        number, other_app, _ = code.removeprefix("phone-").partition("+otherapp")
+        number, _, issued_to = number.partition("-for-")
+        if issued_to and openid is not None and openid != issued_to:
+            return {"errcode": 40029, "errmsg": "invalid code"}
+        appid = "wx-another-appid" if other_app else self.appid
         return {
             "errcode": 0,
             "errmsg": "ok",
@@ -214,7 +239,7 @@ class FakeWechat:
                 "phoneNumber": f"+86 {number}",
                 "purePhoneNumber": number,
                 "countryCode": "86",
-                "watermark": {"timestamp": int(time.time()), "appid": self.appid},
+                "watermark": {"timestamp": int(time.time()), "appid": appid},
             },
         }
 

@@ -27,6 +27,7 @@ from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Forbidden, InvalidInput, NotFound
 from backend.core.masking import mask_phone
 from backend.core.wechat import wechat_client
+from backend.core.wechat.identity import wechat_openid
 
 PRIVACY_NOTICE = "privacy_notice"
 ERASED_REASON = "用户注销"
@@ -174,11 +175,16 @@ def bind_phone(*, actor: Actor, code: str) -> PhoneView:
     """Bind the phone number the resident chose in WeChat (the code of getPhoneNumber).
 
     Outcomes: the masked number; 403 consent_required without the current privacy notice
-    accepted; WeChat's refusal of the code (401) or its absence (503), with nothing written.
+    accepted; 403 wechat_identity_required for an account that never signed in through our
+    mini-program (WeChat binds the code to the openid we send); WeChat's refusal of the code
+    (422: bad, another user's, another mini-program's) or its absence (503), nothing written.
     """
     require_consent(actor, PRIVACY_NOTICE)
+    openid = wechat_openid(actor.user_id)
+    if openid is None:
+        raise Forbidden("请先通过微信登录小程序再绑定手机号", code="wechat_identity_required")
     # Asked before the transaction: no database lock waits on WeChat.
-    phone = wechat_client().phone_number(code)
+    phone = wechat_client().phone_number(code, openid=openid)
     with transaction() as tx:
         tx.get(User, actor.user_id).phone = phone
     return PhoneView(mask_phone(phone))

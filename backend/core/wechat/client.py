@@ -64,6 +64,28 @@ class TemplateDataInvalid(InvalidInput):
     message = "订阅消息的模板或内容不符合微信的要求"
 
 
+class OpenidRefused(Conflict):
+    """WeChat will not check content on behalf of this openid: the check cannot be asked now."""
+
+    code = "wechat_openid_refused"
+    message = "微信无法以该用户身份进行内容安全检测"
+
+
+class OpenidInvalid(OpenidRefused):
+    """40003: the openid is not one of our mini-program's users (another AppID's, or gone)."""
+
+    code = "wechat_openid_invalid"
+    message = "微信用户标识无效，无法进行内容安全检测"
+
+
+class OpenidInactive(OpenidRefused):
+    """61010: the user has not visited the mini-program recently (the content checks want an
+    openid seen within the last two hours)."""
+
+    code = "wechat_user_inactive"
+    message = "用户近期未访问小程序，暂时无法进行内容安全检测"
+
+
 def _code_invalid():
     return Unauthorized("微信登录凭证无效，请重新进入小程序", code="wechat_code_invalid")
 
@@ -110,6 +132,9 @@ SUBSCRIBE_ERRCODES: Errors = {
     40037: lambda: TemplateDataInvalid("订阅消息模板不存在", code="wechat_template_invalid"),
     41030: lambda: TemplateDataInvalid("订阅消息跳转的页面不存在", code="wechat_page_invalid"),
 }
+
+# msg_sec_check and media_check_async, beyond the plumbing's codes.
+CONTENT_CHECK_ERRCODES: Errors = {40003: OpenidInvalid, 61010: OpenidInactive}
 
 PHONE_ERRCODES: Errors = {
     40029: lambda: InvalidInput(
@@ -164,13 +189,29 @@ class WechatClient:
             openid=body["openid"], session_key=body["session_key"], unionid=body.get("unionid")
         )
 
-    def phone_number(self, code: str) -> str:
-        """The phone number (without country code) the user shared through getPhoneNumber."""
-        body = self.call("/wxa/business/getuserphonenumber", {"code": code}, errors=PHONE_ERRCODES)
-        number = (body.get("phone_info") or {}).get("purePhoneNumber")
+    def phone_number(self, code: str, *, openid: str) -> str:
+        """The phone number (without country code) the user `openid` shared through
+        getPhoneNumber.
+
+        WeChat checks that the code was issued to `openid` (a code taken from another user is
+        refused like a bad one, 422), and we check that the answer's watermark names our AppID
+        (422 `wechat_phone_wrong_app` otherwise).
+        """
+        body = self.call(
+            "/wxa/business/getuserphonenumber",
+            {"code": code, "openid": openid},
+            errors=PHONE_ERRCODES,
+        )
+        phone_info = body.get("phone_info") or {}
+        number = phone_info.get("purePhoneNumber")
         if not number:
             log.error("getuserphonenumber answered without a number")
             raise _unavailable()
+        if (phone_info.get("watermark") or {}).get("appid") != self.appid:
+            log.error("getuserphonenumber answered with another AppID's watermark")
+            raise InvalidInput(
+                "手机号授权不属于本小程序，请重新授权", code="wechat_phone_wrong_app"
+            )
         return number
 
     # -- content security
@@ -178,7 +219,9 @@ class WechatClient:
     def check_text(self, content: str, *, openid: str, scene: int, title: str | None = None) -> str:
         """WeChat's verdict on a user's text: "pass", "review" or "risky".
 
-        Text past WeChat's limit is checked piece by piece; the worst verdict counts.
+        Text past WeChat's limit is checked piece by piece; the worst verdict counts. Raises
+        OpenidInvalid or OpenidInactive when WeChat will not check for this openid,
+        ServiceUnavailable when it cannot answer.
         """
         verdicts = []
         for start in range(0, max(len(content), 1), TEXT_CHECK_LIMIT):
@@ -190,7 +233,7 @@ class WechatClient:
             }
             if title and start == 0:
                 payload["title"] = title
-            body = self.call("/wxa/msg_sec_check", payload)
+            body = self.call("/wxa/msg_sec_check", payload, errors=CONTENT_CHECK_ERRCODES)
             # v2 answers errcode 0 even for risky text: the verdict is in result.suggest.
             suggest = (body.get("result") or {}).get("suggest")
             if suggest not in SUGGESTIONS:
@@ -200,7 +243,8 @@ class WechatClient:
         return max(verdicts, key=SUGGESTIONS.index)
 
     def submit_media_check(self, url: str, *, openid: str, scene: int) -> str:
-        """Ask WeChat to check an image; the verdict comes later by push. Returns the trace_id."""
+        """Ask WeChat to check an image; the verdict comes later by push. Returns the trace_id.
+        Raises like check_text."""
         body = self.call(
             "/wxa/media_check_async",
             {
@@ -210,6 +254,7 @@ class WechatClient:
                 "scene": int(Scene(scene)),
                 "openid": openid,
             },
+            errors=CONTENT_CHECK_ERRCODES,
         )
         if not body.get("trace_id"):
             log.error("media_check_async answered without trace_id")

@@ -6,7 +6,7 @@ import logging
 from enum import StrEnum
 
 from backend.core.errors import InvalidInput, ServiceUnavailable
-from backend.core.wechat.client import Scene, wechat_client
+from backend.core.wechat.client import OpenidRefused, Scene, wechat_client
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,11 @@ def moderate_text(*, text: str, author_openid: str | None, scene: int) -> Verdic
     - WeChat says review -> REVIEW.
     - WeChat says risky -> InvalidInput `content_risky`: the author edits and submits again.
     - WeChat unreachable or refusing the call -> REVIEW: the text is kept, a moderator decides.
+    - WeChat will not check for this author -> REVIEW, logged with the reason's code:
+      `wechat_user_inactive` (61010: the author has not visited the mini-program in the last
+      two hours, e.g. staff writing from the console) or `wechat_openid_invalid` (40003: the
+      openid we hold is not one of our mini-program's, a data or AppID problem to look into).
+      Refusing instead would lose the text for something the author cannot fix.
     - The author has no openid (staff signed in with a password) -> REVIEW: the v2 check needs
       the openid of a user who opened the mini-program recently, so it cannot be asked.
     Blank text has nothing to check and is published.
@@ -44,6 +49,10 @@ def moderate_text(*, text: str, author_openid: str | None, scene: int) -> Verdic
         suggest = wechat_client().check_text(text, openid=author_openid, scene=scene)
     except ServiceUnavailable as exc:
         log.warning("text check unavailable (%s); holding the text for review", exc.code)
+        return Verdict.REVIEW
+    except OpenidRefused as exc:
+        log.warning("WeChat will not check text for this author (%s); holding it for review",
+                    exc.code)
         return Verdict.REVIEW
     if suggest == "risky":
         raise content_risky()

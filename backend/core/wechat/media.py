@@ -16,7 +16,7 @@ from backend.core.audit import services as audit
 from backend.core.auth import Actor
 from backend.core.db import db, transaction, utcnow
 from backend.core.errors import Conflict, NotFound, ServiceUnavailable
-from backend.core.wechat.client import SUGGESTIONS, wechat_client
+from backend.core.wechat.client import SUGGESTIONS, OpenidRefused, wechat_client
 from backend.core.wechat.models import MediaCheck
 from backend.core.wechat.permissions import policy
 
@@ -39,8 +39,9 @@ def submit_media_check_for(
     `fetch_url`: where WeChat fetches it when `url` only names the photo (a stored photo's
     short-lived signed link; the check keeps `url`, which outlives the link).
 
-    Outcomes: a `pending` check awaiting WeChat's push; `manual_review` when WeChat is unreachable
-    or the author has no openid (the check cannot be asked).
+    Outcomes: a `pending` check awaiting WeChat's push; `manual_review` when WeChat is unreachable,
+    the author has no openid, or WeChat will not check for it (40003, 61010: see
+    content.moderate_text), logged with the reason.
 
     The check joins the caller's unit of work (added to db.session, flushed, not committed), so it
     is saved together with the row it belongs to.
@@ -52,8 +53,8 @@ def submit_media_check_for(
                 fetch_url or url, openid=author_openid, scene=scene
             )
             status = "pending"
-        except ServiceUnavailable as exc:
-            log.warning("media check unavailable (%s); photo sent to manual review", exc.code)
+        except (ServiceUnavailable, OpenidRefused) as exc:
+            log.warning("media check not asked (%s); photo sent to manual review", exc.code)
     check = MediaCheck(
         trace_id=trace_id,
         owner_kind=owner_kind,
@@ -80,23 +81,23 @@ def record_media_verdict(payload: dict) -> MediaCheck | None:
 
     Outcomes: the check with status pass/review/risky; None for a trace_id we do not know (a
     check whose row was never committed) or a payload without a verdict. A check that already has
-    a verdict keeps it: WeChat repeats pushes it thinks we missed.
+    a verdict keeps it. Joins the push's unit of work (push.py), which commits it together with
+    the push's nonce.
     """
-    trace_id = payload.get("trace_id")
-    suggest = (payload.get("result") or {}).get("suggest")
+    trace_id, result = payload.get("trace_id"), payload.get("result")
+    suggest = result.get("suggest") if isinstance(result, dict) else None
     if not isinstance(trace_id, str) or suggest not in SUGGESTIONS:
         log.warning("media check push without trace_id or verdict")
         return None
-    with transaction() as session:
-        check = session.execute(
-            sa.select(MediaCheck).where(MediaCheck.trace_id == trace_id)
-        ).scalar_one_or_none()
-        if check is None:
-            log.warning("media check verdict for an unknown trace_id %s", trace_id)
-            return None
-        if check.status in ("pending", "manual_review"):
-            check.status = suggest
-            check.verdict_at = utcnow()
+    check = db.session.execute(
+        sa.select(MediaCheck).where(MediaCheck.trace_id == trace_id).with_for_update()
+    ).scalar_one_or_none()
+    if check is None:
+        log.warning("media check verdict for an unknown trace_id %s", trace_id)
+        return None
+    if check.status in ("pending", "manual_review"):
+        check.status = suggest
+        check.verdict_at = utcnow()
     return check
 
 

@@ -65,3 +65,21 @@ class MediaCheck(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
     verdict_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PushNonce(Base):
+    """A push we accepted, named by its signed (timestamp, nonce), with a digest of its message.
+
+    The primary key is the referee, shared by every web worker: a second push with the same pair
+    is WeChat delivering again (the same message: acknowledged, not processed twice) or a replay
+    (another message: refused). Rows older than WECHAT_PUSH_MAX_AGE are purged by a job: past
+    that age the timestamp alone refuses the push.
+    """
+
+    __tablename__ = "wechat_push_nonces"
+
+    timestamp: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    nonce: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # sha256 of the (decrypted) message, hex.
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

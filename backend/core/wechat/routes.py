@@ -26,19 +26,18 @@ class Push(MethodView):
     @blp.arguments(s.PushVerifyQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, description="The echostr, as plain text", content_type="text/plain")
     @errors(403, 422)
-    def get(self, signature, timestamp, nonce, echostr):
-        """WeChat verifies the push URL: a signed request gets its echostr back"""
-        push.require_push_signature(signature=signature, timestamp=timestamp, nonce=nonce)
-        return _plain(echostr)
+    def get(self, **query):
+        """WeChat verifies the push URL: a fresh signed request gets its echostr back"""
+        return _plain(push.verify_push_url(**query))
 
     @blp.doc(security=[])
     @blp.arguments(s.PushQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, description='"success", as plain text', content_type="text/plain")
     @errors(403, 422)
-    def post(self, signature, timestamp, nonce):
-        """WeChat pushes an event (JSON), e.g. a photo's content-check verdict (wxa_media_check)"""
-        push.require_push_signature(signature=signature, timestamp=timestamp, nonce=nonce)
-        push.receive_push(request.get_data())
+    def post(self, **query):
+        """WeChat pushes an event (JSON, plaintext or safe mode), e.g. a photo's content-check
+        verdict (wxa_media_check); a repeat of a processed push is acknowledged only"""
+        push.receive_push(**query, body=request.get_data())
         return _plain("success")
 
 

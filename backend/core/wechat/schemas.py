@@ -11,20 +11,28 @@ def _param(max_length: int, **kwargs) -> ma.fields.String:
     return ma.fields.String(load_default="", validate=validate.Length(max=max_length), **kwargs)
 
 
-class PushQuerySchema(ma.Schema):
+class SignedQuerySchema(ma.Schema):
     """WeChat's signature parameters. Other parameters are ignored rather than refused: WeChat
-    adds some in other push modes (encrypt_type, msg_signature, openid) and a refusal would only
-    make it push again."""
+    adds some (openid) and a refusal would only make it push again."""
 
     class Meta:
         unknown = ma.EXCLUDE
 
     signature = _param(64, metadata={"description": "sha1 of the sorted token, timestamp, nonce"})
-    timestamp = _param(20)
-    nonce = _param(64)
+    timestamp = _param(20, metadata={"description": "Unix seconds; a few minutes old at most"})
+    nonce = _param(64, metadata={"description": "Never accepted twice with another message"})
 
 
-class PushVerifyQuerySchema(PushQuerySchema):
+class PushQuerySchema(SignedQuerySchema):
+    encrypt_type = _param(
+        16, metadata={"description": "`aes` in safe mode (the body carries `Encrypt`)"}
+    )
+    msg_signature = _param(
+        64, metadata={"description": "Safe mode: sha1 of the sorted token, timestamp, nonce, Encrypt"}
+    )
+
+
+class PushVerifyQuerySchema(SignedQuerySchema):
     echostr = _param(128, metadata={"description": "Echoed back when the request is signed"})
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from backend.core.errors import InvalidInput, ServiceUnavailable
 from backend.core.wechat import Scene, SubscriptionRefused, TemplateDataInvalid
+from backend.core.wechat.client import OpenidInactive, OpenidInvalid
 
 
 @pytest.mark.parametrize(
@@ -86,12 +87,53 @@ def test_a_refused_subscription_is_not_retried_but_busy_is_once(wechat, fake_wec
     assert fake_wechat.calls_to(path) == 3
 
 
-def test_the_phone_number_comes_without_country_code(wechat):
-    assert wechat.phone_number("phone-13800000000") == "13800000000"
+def test_the_phone_number_comes_without_country_code(wechat, fake_wechat):
+    assert wechat.phone_number("phone-13800000000", openid="oid-alice") == "13800000000"
+    path, body = fake_wechat.posted[-1]
+    assert path == "/wxa/business/getuserphonenumber"
+    assert body == {"code": "phone-13800000000", "openid": "oid-alice"}
 
 
 def test_a_bad_phone_code_is_422_not_401(wechat):
     with pytest.raises(InvalidInput) as caught:
-        wechat.phone_number("bad-code")
+        wechat.phone_number("bad-code", openid="oid-alice")
     assert caught.value.code == "wechat_phone_code_invalid"
     assert caught.value.status == 422
+
+
+def test_a_phone_code_issued_to_another_user_is_refused(wechat):
+    assert wechat.phone_number("phone-13800000000-for-oid-alice", openid="oid-alice") == (
+        "13800000000"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        wechat.phone_number("phone-13800000000-for-oid-alice", openid="oid-mallory")
+    assert caught.value.code == "wechat_phone_code_invalid"
+
+
+def test_a_phone_number_watermarked_for_another_app_is_refused(wechat, fake_wechat):
+    with pytest.raises(InvalidInput) as caught:
+        wechat.phone_number("phone-13800000000+otherapp", openid="oid-alice")
+    assert (caught.value.code, caught.value.status) == ("wechat_phone_wrong_app", 422)
+    assert "本小程序" in caught.value.message
+    assert fake_wechat.calls_to("/wxa/business/getuserphonenumber") == 1
+
+
+@pytest.mark.parametrize(
+    ("openid", "error", "code"),
+    [
+        ("stranger", OpenidInvalid, "wechat_openid_invalid"),
+        ("oid-away-bob", OpenidInactive, "wechat_user_inactive"),
+    ],
+)
+def test_content_checks_name_why_wechat_will_not_check_for_an_openid(
+    wechat, fake_wechat, openid, error, code
+):
+    with pytest.raises(error) as caught:
+        wechat.check_text("楼道灯坏了", openid=openid, scene=Scene.COMMENT)
+    assert caught.value.code == code
+    assert "内容安全检测" in caught.value.message
+    with pytest.raises(error):
+        wechat.submit_media_check("https://cdn.example.com/a.jpg", openid=openid, scene=3)
+    assert fake_wechat.media_checks == []
+    # Not worth retrying: each call was asked once.
+    assert fake_wechat.calls_to("/wxa/msg_sec_check") == 1

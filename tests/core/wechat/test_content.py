@@ -32,6 +32,19 @@ def test_text_is_held_for_review_when_wechat_keeps_failing(ctx, fake_wechat):
     assert moderate_text(text="你好", author_openid="oid-alice", scene=2) == Verdict.REVIEW
 
 
+@pytest.mark.parametrize(
+    ("openid", "reason"),
+    [("oid-away-bob", "wechat_user_inactive"), ("stranger", "wechat_openid_invalid")],
+    ids=["61010 not visited lately", "40003 invalid openid"],
+)
+def test_text_wechat_will_not_check_for_its_author_is_held_for_review_with_the_reason(
+    ctx, fake_wechat, caplog, openid, reason
+):
+    assert moderate_text(text="电梯又坏了", author_openid=openid, scene=2) == Verdict.REVIEW
+    assert fake_wechat.calls_to("/wxa/msg_sec_check") == 1
+    assert reason in caplog.text
+
+
 def test_an_author_without_openid_is_held_for_review_without_asking_wechat(ctx, fake_wechat):
     assert moderate_text(text="通知", author_openid=None, scene=3) == Verdict.REVIEW
     assert fake_wechat.calls == []
@@ -40,3 +53,22 @@ def test_an_author_without_openid_is_held_for_review_without_asking_wechat(ctx, 
 def test_blank_text_has_nothing_to_check(ctx, fake_wechat):
     assert moderate_text(text="  ", author_openid="oid-alice", scene=2) == Verdict.PUBLISH
     assert fake_wechat.calls == []
+
+
+@pytest.mark.parametrize(
+    ("openid", "public"),
+    [("oid-resident", True), ("oid-away-resident", False), ("not-our-users-openid", False)],
+    ids=["checked", "61010 not visited lately", "40003 invalid openid"],
+)
+def test_a_report_wechat_will_not_check_is_kept_but_not_made_public(
+    client, world, auth, give_openid, fake_wechat, openid, public
+):
+    from tests.helpers import assert_ok
+    from tests.tickets.helpers import report
+
+    give_openid(world.resident, openid)
+    filed = assert_ok(report(client, auth(world.resident), world.a, building_id=world.building),
+                      201)
+    assert filed["public"] is public
+    assert filed["description"] == "3号路灯不亮了", "nothing is lost"
+    assert fake_wechat.calls_to("/wxa/msg_sec_check") == 1

@@ -3,7 +3,6 @@ hidden from others until it passed, and stale checks handed to moderators."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import timedelta
 
@@ -15,15 +14,14 @@ from backend.core.db import db, transaction, utcnow
 from backend.core.wechat.jobs import JOBS
 from backend.core.wechat.media import media_visible_to, submit_media_check_for
 from backend.core.wechat.models import MediaCheck
+from tests.conftest import WECHAT_APPID
+from tests.fake_wechat.push import WechatPusher
 
 PUSH = "/api/v1/wechat/push"
 PUSH_TOKEN = "dev-push-token"
 URL = "https://cdn.example.com/tickets/7/photo.jpg"
 
-
-def signed(token: str = PUSH_TOKEN, timestamp: str = "1700000000", nonce: str = "n0nce") -> dict:
-    signature = hashlib.sha1("".join(sorted((token, timestamp, nonce))).encode()).hexdigest()
-    return {"signature": signature, "timestamp": timestamp, "nonce": nonce}
+wechat = WechatPusher(token=PUSH_TOKEN, appid=WECHAT_APPID)
 
 
 def verdict(trace_id: str, suggest: str) -> str:
@@ -34,7 +32,7 @@ def verdict(trace_id: str, suggest: str) -> str:
             "CreateTime": 1700000000,
             "MsgType": "event",
             "Event": "wxa_media_check",
-            "appid": "wx-test-appid",
+            "appid": WECHAT_APPID,
             "trace_id": trace_id,
             "version": 2,
             "result": {"suggest": suggest, "label": 100},
@@ -43,9 +41,10 @@ def verdict(trace_id: str, suggest: str) -> str:
     )
 
 
-def push(client, body: str, query: dict | None = None):
+def push(client, body: str | bytes, query: dict | None = None):
+    """A plaintext push of `body`, freshly signed with our token unless `query` is given."""
     return client.post(
-        PUSH, query_string=signed() if query is None else query, data=body,
+        PUSH, query_string=wechat.signed_query() if query is None else query, data=body,
         content_type="application/json",
     )
 
@@ -109,12 +108,13 @@ def test_a_signed_verdict_is_recorded(app, client, pending, suggest):
 @pytest.mark.parametrize(
     "query",
     [
-        signed(token="not-our-token"),
-        {**signed(), "nonce": "changed"},
-        {"timestamp": "1700000000", "nonce": "n0nce"},
+        WechatPusher(token="not-our-token", appid=WECHAT_APPID).signed_query(),
+        {**wechat.signed_query(), "nonce": "changed"},
+        {"timestamp": wechat.signed_query()["timestamp"], "nonce": "n0nce"},
+        {**wechat.signed_query(), "signature": "签名" * 20},
         {},
     ],
-    ids=["wrong token", "tampered", "no signature", "nothing"],
+    ids=["wrong token", "tampered", "no signature", "non-ascii signature", "nothing"],
 )
 def test_an_unsigned_or_forged_push_is_403_and_changes_nothing(app, client, pending, query):
     response = push(client, verdict(pending.trace_id, "pass"), query=query)
@@ -152,9 +152,10 @@ def test_a_late_verdict_settles_a_photo_sent_to_manual_review(app, client, pendi
 
 
 def test_wechat_verifies_the_push_url_with_a_signed_echostr(client):
-    response = client.get(PUSH, query_string={**signed(), "echostr": "echo-123"})
+    response = client.get(PUSH, query_string={**wechat.signed_query(), "echostr": "echo-123"})
     assert (response.status_code, response.get_data(as_text=True)) == (200, "echo-123")
-    forged = client.get(PUSH, query_string={**signed(token="x"), "echostr": "echo-123"})
+    forged = client.get(PUSH, query_string={
+        **WechatPusher(token="x", appid=WECHAT_APPID).signed_query(), "echostr": "echo-123"})
     assert forged.status_code == 403
     assert "echo-123" not in forged.get_data(as_text=True)
 
