@@ -151,6 +151,8 @@ def test_a_reporter_without_openid_waits_for_the_committee(
     assert seen_photos(client, world, neighbour, ticket) == []
     queue = assert_ok(client.get(url(world.a, "media-checks"), headers=committee))
     assert [(c["owner_kind"], c["owner_id"]) for c in queue] == [("ticket", ticket)]
+    opened = client.get(queue[0]["url"])  # the moderator opens it: a signed link, no token
+    assert opened.status_code == 200 and opened.mimetype.startswith("image/")
 
     assert_ok(
         client.post(

@@ -59,6 +59,15 @@ def photo_url(key: str, *, absolute: bool = False, lives: timedelta | None = Non
     return f"{_base(absolute)}{photo_reference(key)}?{query}"
 
 
+def opened_reference(url: str) -> str:
+    """A signed link for a stored photo's own path (`photo_reference`); any other url as it is.
+    Installed as the moderators' opener of checked photos (core.wechat.media)."""
+    key = url.removeprefix(PHOTO_URL_PREFIX)
+    if url.startswith(PHOTO_URL_PREFIX) and key and "/" not in key and "?" not in key:
+        return photo_url(key)
+    return url
+
+
 def checked_photo_url(key: str) -> str:
     """The absolute link WeChat's media checker fetches: it lives at least as long as we wait
     for the verdict (WeChat answers within 30 minutes)."""

@@ -69,6 +69,20 @@ def submit_media_check_for(
     return check
 
 
+def install_media_opener(app, opener) -> None:
+    """How a moderator opens a checked photo: `opener(url)` turns what a check keeps (a stored
+    photo's own path, which opens nothing by itself) into a link that opens it. Storage, above
+    this package, installs the signer of its links; any other url (an https link a resident
+    gave) is shown as it is."""
+    app.extensions["media_opener"] = opener
+
+
+def media_link(check: MediaCheck) -> str:
+    """The link a moderator opens `check`'s photo by (`install_media_opener`)."""
+    opener = current_app.extensions.get("media_opener")
+    return opener(check.url) if opener else check.url
+
+
 def media_visible_to(check: MediaCheck, *, actor: Actor | None, moderator: bool) -> bool:
     """Everyone sees a passed photo; its author and moderators see it whatever its state."""
     if check.status == "pass" or moderator:

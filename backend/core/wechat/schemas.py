@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.core.wechat.media import media_link
+
 
 def _param(max_length: int, **kwargs) -> ma.fields.String:
     # Missing means unsigned: 403 like a wrong signature, not a validation error.
@@ -61,7 +63,10 @@ class MediaCheckSchema(ma.Schema):
     id = ma.fields.Integer()
     owner_kind = ma.fields.String(metadata={"description": "照片所属：consultation_need、joint_meeting…"})
     owner_id = ma.fields.Integer()
-    url = ma.fields.String()
+    url = ma.fields.Function(
+        media_link,
+        metadata={"type": "string", "description": "打开照片的链接（本站照片为短时有效的签名链接）"},
+    )
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
     verdict_at = ma.fields.DateTime(allow_none=True)
