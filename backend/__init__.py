@@ -15,7 +15,7 @@ from backend.config import load_config
 from backend.core import docs, idempotency, ratelimit, request_context
 from backend.core import logging as logging_setup
 from backend.core.errors import register_error_handlers
-from backend.core.schemas import Area
+from backend.core.schemas import MAX_ROW_ID, DecimalString
 from backend.extensions import api, db, jwt
 from backend.packages import PACKAGES
 
@@ -24,7 +24,7 @@ class DatabaseId(IntegerConverter):
     """`<int:...>` in URLs: an id past the database's integer range is simply not found (404)."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -39,7 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     jwt.init_app(app)
     api.init_app(app, spec_kwargs={"extra_plugins": [docs.RequestRulesPlugin()]})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    api.register_field(Area, "string", "decimal")
+    api.register_field(DecimalString, "string", "decimal")
     register_error_handlers(app)
     request_context.init_app(app)
     logging_setup.init_app(app)

@@ -31,17 +31,28 @@ class TrimmedString(ma.fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-class Area(ma.fields.Decimal):
-    """Floor area in m², exact to two decimals, a string in JSON ("89.50"): never a float.
+class DecimalString(ma.fields.Decimal):
+    """An exact decimal, a string in JSON ("12.50"): never a float, which would round it.
 
-    Documented as a decimal string (registered in create_app), so clients keep it exact too.
+    Documented as a string of format `decimal` with its pattern (registered in create_app), so
+    clients keep it exact too and know it is not a JSON number.
     """
+
+    PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": self.PATTERN, **kwargs.get("metadata", {})}
+        super().__init__(as_string=True, **kwargs)
+
+
+class Area(DecimalString):
+    """Floor area in m², exact to two decimals, a string in JSON ("89.50"): never a float."""
 
     MAX = Decimal("99999.99")
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {"example": "89.50"})
-        super().__init__(places=2, as_string=True, **kwargs)
+        kwargs["metadata"] = {"example": "89.50", **kwargs.get("metadata", {})}
+        super().__init__(places=2, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
