@@ -10,6 +10,8 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import NotFound
 
+from backend.core.pagination import MAX_PAGE
+
 assets = Blueprint("docs_assets", __name__)
 
 SWAGGER_UI_FILES = (
@@ -66,6 +68,9 @@ class RequestRulesPlugin(BasePlugin):
         for method, operation in (operations or {}).items():
             if not isinstance(operation, dict):
                 continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "page":
+                    parameter["schema"]["maximum"] = MAX_PAGE
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
                 for status in (400, 413):

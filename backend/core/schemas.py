@@ -2,18 +2,63 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from decimal import Decimal
 from zoneinfo import available_timezones
 
 import marshmallow as ma
 from marshmallow import validate
 
+# A NUL, which PostgreSQL's text cannot hold, or a lone surrogate (a JSON escape such as
+# "\ud800"), which no UTF-8 encoder accepts: no string of the input may hold one.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "不能包含空字符或无效的 Unicode 字符"
+
 
 class StrictSchema(ma.Schema):
-    """Input schemas refuse unknown fields: a typo must not be silently dropped."""
+    """Input schemas refuse unknown fields (a typo must not be silently dropped) and text no
+    database could keep (UNSTORABLE), in any string of the input: values, keys, lists, nested
+    objects, query strings."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            errors = {
+                shown(name): [UNSTORABLE_MESSAGE]
+                for name, value in data.items()
+                if holds_unstorable(name) or holds_unstorable(value)
+            }
+            if errors:
+                raise ma.ValidationError(errors)
+        return data
+
+
+def holds_unstorable(value) -> bool:
+    """Whether a string anywhere in a JSON-like value (keys included) holds a NUL or a lone
+    surrogate. A walk with a stack, not recursion: the input's depth is the sender's choice."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
+def shown(name):
+    """A field name as it may be echoed in an error: a lone surrogate would break the answer."""
+    if isinstance(name, str):
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return name
 
 
 def text(max_length: int, *, required: bool = False, allow_none: bool = False, **kwargs):

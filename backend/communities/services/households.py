@@ -130,11 +130,13 @@ def import_households(*, actor: Actor, community_id: int, content: bytes) -> dic
 
 
 def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    # A NUL is no text a register holds (nor PostgreSQL's text): most likely a UTF-16 export.
+    if b"\x00" not in content:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return content.decode(encoding)
+            except UnicodeDecodeError:
+                continue
     raise InvalidInput("文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV", code="csv_encoding")
 
 
