@@ -7,9 +7,10 @@ person holding the phone; `errors` carries field details (validation) or is empt
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import marshmallow as ma
-from flask import Flask, jsonify
+from flask import Flask, Response, current_app, has_request_context, jsonify, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -96,9 +97,32 @@ def error_body(status: int, code: str, message: str, errors=None) -> dict:
     return {"code": code, "status": status, "message": message, "errors": errors or {}}
 
 
+# A standard with an error shape of its own (Open311's list) answers every error under its path
+# prefix, werkzeug's 404, 405 and 413 and a crash included: `answer_errors_under`.
+ErrorRenderer = Callable[[int, str], Response]
+
+
+def answer_errors_under(app: Flask, prefix: str, render: ErrorRenderer) -> None:
+    """Every error answered for a path under `prefix` is `render(status, message)`."""
+    app.extensions.setdefault("gongzhi_error_formats", {})[prefix] = render
+
+
+def _renderer_for_path() -> ErrorRenderer | None:
+    if not has_request_context():
+        return None
+    for prefix, render in current_app.extensions.get("gongzhi_error_formats", {}).items():
+        if request.path.startswith(prefix):
+            return render
+    return None
+
+
 def error_response(status: int, code: str, message: str, errors=None, headers=None):
-    response = jsonify(error_body(status, code, message, errors))
-    response.status_code = status
+    render = _renderer_for_path()
+    if render is not None:
+        response = render(status, message)
+    else:
+        response = jsonify(error_body(status, code, message, errors))
+        response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
