@@ -158,6 +158,23 @@ def handle_database_unreachable(error: Exception):
     return error_response(503, "database_unavailable", "系统繁忙，请稍后再试")
 
 
+def handle_integrity_error(error: sa_exc.IntegrityError):
+    """The database refused a write a service should have refused first: a foreign key (a row
+    still referenced, or one that does not exist) or a unique constraint. 409, not 500; the
+    transaction was rolled back. Other violations (NOT NULL, CHECK) stay 500: they are bugs."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    text = str(error.orig)
+    if sqlstate == "23503" or "FOREIGN KEY constraint failed" in text:
+        log.warning("foreign key refused a write no service checked: %s", text)
+        return error_response(
+            409, "reference_conflict", "该记录仍被其他记录引用，或所引用的记录不存在"
+        )
+    if sqlstate == "23505" or "UNIQUE constraint failed" in text:
+        log.warning("unique constraint refused a write no service checked: %s", text)
+        return error_response(409, "conflict", "与已有记录重复")
+    return handle_unexpected(error)
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     return error_response(500, "internal_error", "服务器内部错误，请稍后再试")
@@ -167,4 +184,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(sa_exc.OperationalError, handle_database_unreachable)
+    app.register_error_handler(sa_exc.IntegrityError, handle_integrity_error)
     app.register_error_handler(Exception, handle_unexpected)
