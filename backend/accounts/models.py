@@ -69,7 +69,9 @@ class Membership(Base, Timestamped):
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisations.id"), index=True
     )
-    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("households.id"), index=True, info={"counted_as": "个居民身份"}
+    )
     relation: Mapped[str | None] = mapped_column(sa.String(16))
     status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
     decision_reason: Mapped[str | None] = mapped_column(sa.String(200))

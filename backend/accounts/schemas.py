@@ -8,7 +8,7 @@ from marshmallow import validate
 from backend.accounts.models import CONSENT_KINDS, MEMBERSHIP_STATUSES, RESIDENT_RELATIONS
 from backend.accounts.services.memberships import STAFF_ROLES
 from backend.core import privacy
-from backend.core.schemas import StrictSchema, choice, ids, text
+from backend.core.schemas import StrictSchema, choice, ids, row_id, text
 
 F = ma.fields
 
@@ -101,7 +101,7 @@ class ClaimSchema(StrictSchema):
 class MembershipQuerySchema(StrictSchema):
     status = choice(MEMBERSHIP_STATUSES)
     relation = choice(RESIDENT_RELATIONS)
-    building_id = F.Integer(validate=validate.Range(min=1))
+    building_id = row_id()
 
 
 class ReasonSchema(StrictSchema):
@@ -110,9 +110,7 @@ class ReasonSchema(StrictSchema):
 
 class InvitationRequestSchema(StrictSchema):
     household_ids = ids(metadata={"description": "Households to invite"})
-    building_id = F.Integer(
-        validate=validate.Range(min=1), metadata={"description": "Or every household of it"}
-    )
+    building_id = row_id(metadata={"description": "Or every household of it"})
 
     @ma.validates_schema
     def one_target(self, data, **kwargs):

@@ -81,7 +81,9 @@ class Unit(Base, Timestamped):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), index=True)
-    building_id: Mapped[int] = mapped_column(sa.ForeignKey("buildings.id"), index=True)
+    building_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("buildings.id"), index=True, info={"counted_as": "个单元"}
+    )
     name: Mapped[str] = mapped_column(sa.String(50))
 
     building: Mapped[Building] = relationship(back_populates="units")
@@ -99,8 +101,12 @@ class Household(Base, Timestamped):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), index=True)
-    building_id: Mapped[int] = mapped_column(sa.ForeignKey("buildings.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    building_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("buildings.id"), index=True, info={"counted_as": "户房屋"}
+    )
+    unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("units.id"), index=True, info={"counted_as": "户房屋"}
+    )
     room: Mapped[str] = mapped_column(sa.String(20))
     exclusive_area: Mapped[Decimal | None]
     # Who holds the title, as the committee's register names them (e.g. a certificate number).
@@ -116,7 +122,12 @@ grid_buildings = sa.Table(
     "grid_buildings",
     Base.metadata,
     sa.Column("grid_id", sa.ForeignKey("grids.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("building_id", sa.ForeignKey("buildings.id"), primary_key=True),
+    sa.Column(
+        "building_id",
+        sa.ForeignKey("buildings.id"),
+        primary_key=True,
+        info={"counted_as": "个网格"},
+    ),
 )
 
 
@@ -202,5 +213,10 @@ service_area_buildings = sa.Table(
     sa.Column(
         "service_area_id", sa.ForeignKey("service_areas.id", ondelete="CASCADE"), primary_key=True
     ),
-    sa.Column("building_id", sa.ForeignKey("buildings.id"), primary_key=True),
+    sa.Column(
+        "building_id",
+        sa.ForeignKey("buildings.id"),
+        primary_key=True,
+        info={"counted_as": "个物业服务范围"},
+    ),
 )

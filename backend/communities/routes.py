@@ -269,7 +269,7 @@ class GridById(MethodView):
         )
 
     @blp.response(204)
-    @errors(401, 403, 404)
+    @errors(401, 403, 404, 409)
     def delete(self, community_id, grid_id):
         """Remove a grid (committee)"""
         services.delete_grid(actor=current_actor(), community_id=community_id, grid_id=grid_id)
@@ -316,7 +316,7 @@ class FacilityById(MethodView):
         )
 
     @blp.response(204)
-    @errors(401, 403, 404)
+    @errors(401, 403, 404, 409)
     def delete(self, community_id, facility_id):
         """Remove a facility (committee)"""
         services.delete_facility(

@@ -8,7 +8,16 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.communities.models import FACILITY_KINDS, ORGANISATION_KINDS
-from backend.core.schemas import Area, StrictSchema, area, choice, ids, text, zone_name
+from backend.core.schemas import (
+    Area,
+    StrictSchema,
+    area,
+    choice,
+    ids,
+    row_id,
+    text,
+    zone_name,
+)
 from backend.core.tenancy.models import REGION_LEVELS
 
 F = ma.fields
@@ -39,11 +48,11 @@ class RegionCreateSchema(StrictSchema):
     code = text(32, required=True)
     name = text(100, required=True)
     level = choice(REGION_LEVELS, required=True)
-    parent_id = F.Integer(allow_none=True, validate=validate.Range(min=1))
+    parent_id = row_id(allow_none=True)
 
 
 class RegionQuerySchema(StrictSchema):
-    parent_id = F.Integer(validate=validate.Range(min=1))
+    parent_id = row_id()
     level = choice(REGION_LEVELS)
 
 
@@ -79,13 +88,13 @@ class CommunityDetailSchema(CommunitySchema):
 
 class CommunityQuerySchema(StrictSchema):
     q = text(50, metadata={"description": "Part of the community's or the street's name"})
-    region_id = F.Integer(validate=validate.Range(min=1))
+    region_id = row_id()
 
 
 class CommunityCreateSchema(StrictSchema):
     code = text(32, required=True)
     name = text(100, required=True)
-    region_id = F.Integer(required=True, validate=validate.Range(min=1))
+    region_id = row_id(required=True)
     timezone = zone_name(load_default="Asia/Shanghai")
     address = text(255, allow_none=True)
 
@@ -132,22 +141,22 @@ class HouseholdSchema(ma.Schema):
 
 
 class HouseholdCreateSchema(StrictSchema):
-    unit_id = F.Integer(required=True, validate=validate.Range(min=1))
+    unit_id = row_id(required=True)
     room = text(20, required=True)
     exclusive_area = area(allow_none=True)
     owner_ref = text(64, allow_none=True)
 
 
 class HouseholdUpdateSchema(StrictSchema):
-    unit_id = F.Integer(validate=validate.Range(min=1))
+    unit_id = row_id()
     room = text(20)
     exclusive_area = area(allow_none=True)
     owner_ref = text(64, allow_none=True)
 
 
 class HouseholdQuerySchema(StrictSchema):
-    building_id = F.Integer(validate=validate.Range(min=1))
-    unit_id = F.Integer(validate=validate.Range(min=1))
+    building_id = row_id()
+    unit_id = row_id()
     room = text(20)
     owner_ref = text(64)
 

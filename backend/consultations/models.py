@@ -52,7 +52,12 @@ consultation_buildings = sa.Table(
         sa.ForeignKey("consultations.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    sa.Column("building_id", sa.ForeignKey("buildings.id"), primary_key=True),
+    sa.Column(
+        "building_id",
+        sa.ForeignKey("buildings.id"),
+        primary_key=True,
+        info={"counted_as": "个议事协商"},
+    ),
 )
 
 consultation_units = sa.Table(
@@ -63,7 +68,9 @@ consultation_units = sa.Table(
         sa.ForeignKey("consultations.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    sa.Column("unit_id", sa.ForeignKey("units.id"), primary_key=True),
+    sa.Column(
+        "unit_id", sa.ForeignKey("units.id"), primary_key=True, info={"counted_as": "个议事协商"}
+    ),
 )
 
 
@@ -159,6 +166,10 @@ class ConsultationOption(Base):
     position: Mapped[int] = mapped_column(default=0)
 
 
+# How the register counts roll entries when it refuses to delete what they name.
+ROLL_ENTRIES = "条表决名册记录"
+
+
 class ConsultationElector(Base):
     """A household on the roll of a consultation, as it stood when voting opened.
 
@@ -174,9 +185,15 @@ class ConsultationElector(Base):
     consultation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("consultations.id", ondelete="CASCADE")
     )
-    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"), index=True)
-    building_id: Mapped[int] = mapped_column(sa.ForeignKey("buildings.id"))
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
+    household_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("households.id"), index=True, info={"counted_as": ROLL_ENTRIES}
+    )
+    building_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("buildings.id"), info={"counted_as": ROLL_ENTRIES}
+    )
+    unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("units.id"), info={"counted_as": ROLL_ENTRIES}
+    )
     owner_no: Mapped[int]
     # The owner holds several households on the roll: only such owners' ballots need grouping
     # per owner to count heads (see services/results.py); anyone else is one ballot, one head.
@@ -211,8 +228,12 @@ class Ballot(Base):
     )
     # "h<household id>" or "u<user id>": what one ballot is allowed per.
     voter_key: Mapped[str] = mapped_column(sa.String(24))
-    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id"), index=True)
-    building_id: Mapped[int | None] = mapped_column(sa.ForeignKey("buildings.id"))
+    household_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("households.id"), index=True, info={"counted_as": "张选票"}
+    )
+    building_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("buildings.id"), info={"counted_as": "张选票"}
+    )
     owner_no: Mapped[int | None]
     shared_owner: Mapped[bool] = mapped_column(default=False)
     area: Mapped[Decimal | None]
@@ -266,7 +287,9 @@ class BallotHistory(Base):
         sa.ForeignKey("consultations.id", ondelete="CASCADE"), index=True
     )
     voter_key: Mapped[str] = mapped_column(sa.String(24))
-    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id"))
+    household_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("households.id"), info={"counted_as": "条已失效的选票"}
+    )
     channel: Mapped[str] = mapped_column(sa.String(8))
     receipt_hash: Mapped[str] = mapped_column(sa.String(64))
     # {"decision": ...} or {"marks": [[option_id, rank, points], ...]}

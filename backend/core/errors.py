@@ -7,9 +7,10 @@ person holding the phone; `errors` carries field details (validation) or is empt
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import marshmallow as ma
-from flask import Flask, jsonify
+from flask import Flask, Response, current_app, has_request_context, jsonify, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -96,9 +97,32 @@ def error_body(status: int, code: str, message: str, errors=None) -> dict:
     return {"code": code, "status": status, "message": message, "errors": errors or {}}
 
 
+# A standard with an error shape of its own (Open311's list) answers every error under its path
+# prefix, werkzeug's 404, 405 and 413 and a crash included: `answer_errors_under`.
+ErrorRenderer = Callable[[int, str], Response]
+
+
+def answer_errors_under(app: Flask, prefix: str, render: ErrorRenderer) -> None:
+    """Every error answered for a path under `prefix` is `render(status, message)`."""
+    app.extensions.setdefault("gongzhi_error_formats", {})[prefix] = render
+
+
+def _renderer_for_path() -> ErrorRenderer | None:
+    if not has_request_context():
+        return None
+    for prefix, render in current_app.extensions.get("gongzhi_error_formats", {}).items():
+        if request.path.startswith(prefix):
+            return render
+    return None
+
+
 def error_response(status: int, code: str, message: str, errors=None, headers=None):
-    response = jsonify(error_body(status, code, message, errors))
-    response.status_code = status
+    render = _renderer_for_path()
+    if render is not None:
+        response = render(status, message)
+    else:
+        response = jsonify(error_body(status, code, message, errors))
+        response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -134,6 +158,23 @@ def handle_database_unreachable(error: Exception):
     return error_response(503, "database_unavailable", "系统繁忙，请稍后再试")
 
 
+def handle_integrity_error(error: sa_exc.IntegrityError):
+    """The database refused a write a service should have refused first: a foreign key (a row
+    still referenced, or one that does not exist) or a unique constraint. 409, not 500; the
+    transaction was rolled back. Other violations (NOT NULL, CHECK) stay 500: they are bugs."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    text = str(error.orig)
+    if sqlstate == "23503" or "FOREIGN KEY constraint failed" in text:
+        log.warning("foreign key refused a write no service checked: %s", text)
+        return error_response(
+            409, "reference_conflict", "该记录仍被其他记录引用，或所引用的记录不存在"
+        )
+    if sqlstate == "23505" or "UNIQUE constraint failed" in text:
+        log.warning("unique constraint refused a write no service checked: %s", text)
+        return error_response(409, "conflict", "与已有记录重复")
+    return handle_unexpected(error)
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     return error_response(500, "internal_error", "服务器内部错误，请稍后再试")
@@ -143,4 +184,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(sa_exc.OperationalError, handle_database_unreachable)
+    app.register_error_handler(sa_exc.IntegrityError, handle_integrity_error)
     app.register_error_handler(Exception, handle_unexpected)

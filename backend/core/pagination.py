@@ -2,6 +2,11 @@
 
 The view returns a `Select`; the page counts it and fetches one slice. Metadata goes to the
 `X-Pagination` header, so list bodies stay plain arrays.
+
+flask-smorest bounds `page_size` (each view's `max_page_size`) but not `page`: a page near 2**63
+overflowed the driver's OFFSET (500). No list holds more rows than a table's integer ids, so
+`page` stops at MAX_PAGE (422 past it); backend/core/docs.py shows the maximum in the OpenAPI
+document.
 """
 
 from __future__ import annotations
@@ -14,9 +19,18 @@ import sqlalchemy as sa
 from flask_smorest import Page
 
 from backend.core.db import db
+from backend.core.errors import InvalidInput
+from backend.core.schemas import MAX_ROW_ID
+
+MAX_PAGE = MAX_ROW_ID
 
 
 class SelectPage(Page):
+    def __init__(self, collection, page_params):
+        if page_params.page > MAX_PAGE:
+            raise InvalidInput(errors={"query": {"page": [f"页码最大为 {MAX_PAGE}"]}})
+        super().__init__(collection, page_params)
+
     @property
     def select(self) -> sa.Select:
         return self.collection

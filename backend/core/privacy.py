@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from functools import partial
 from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
@@ -40,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from backend.core.db import db
+from backend.core.schemas import DecimalString
 from backend.packages import PACKAGES
 
 # What is left of a name on a record that outlives the account.
@@ -171,7 +171,7 @@ PHOTOS = ma.fields.List(ma.fields.String())
 _FIELD_BY_TYPE: tuple[tuple[type, Callable[..., ma.fields.Field]], ...] = (
     (sa.Boolean, ma.fields.Boolean),
     (sa.Integer, ma.fields.Integer),
-    (sa.Numeric, partial(ma.fields.Decimal, as_string=True)),
+    (sa.Numeric, DecimalString),
     (sa.DateTime, ma.fields.DateTime),
     (sa.Date, ma.fields.Date),
     (sa.String, ma.fields.String),

@@ -2,18 +2,63 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from decimal import Decimal
 from zoneinfo import available_timezones
 
 import marshmallow as ma
 from marshmallow import validate
 
+# A NUL, which PostgreSQL's text cannot hold, or a lone surrogate (a JSON escape such as
+# "\ud800"), which no UTF-8 encoder accepts: no string of the input may hold one.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "不能包含空字符或无效的 Unicode 字符"
+
 
 class StrictSchema(ma.Schema):
-    """Input schemas refuse unknown fields: a typo must not be silently dropped."""
+    """Input schemas refuse unknown fields (a typo must not be silently dropped) and text no
+    database could keep (UNSTORABLE), in any string of the input: values, keys, lists, nested
+    objects, query strings."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            errors = {
+                shown(name): [UNSTORABLE_MESSAGE]
+                for name, value in data.items()
+                if holds_unstorable(name) or holds_unstorable(value)
+            }
+            if errors:
+                raise ma.ValidationError(errors)
+        return data
+
+
+def holds_unstorable(value) -> bool:
+    """Whether a string anywhere in a JSON-like value (keys included) holds a NUL or a lone
+    surrogate. A walk with a stack, not recursion: the input's depth is the sender's choice."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
+def shown(name):
+    """A field name as it may be echoed in an error: a lone surrogate would break the answer."""
+    if isinstance(name, str):
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return name
 
 
 def text(max_length: int, *, required: bool = False, allow_none: bool = False, **kwargs):
@@ -31,17 +76,28 @@ class TrimmedString(ma.fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-class Area(ma.fields.Decimal):
-    """Floor area in m², exact to two decimals, a string in JSON ("89.50"): never a float.
+class DecimalString(ma.fields.Decimal):
+    """An exact decimal, a string in JSON ("12.50"): never a float, which would round it.
 
-    Documented as a decimal string (registered in create_app), so clients keep it exact too.
+    Documented as a string of format `decimal` with its pattern (registered in create_app), so
+    clients keep it exact too and know it is not a JSON number.
     """
+
+    PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": self.PATTERN, **kwargs.get("metadata", {})}
+        super().__init__(as_string=True, **kwargs)
+
+
+class Area(DecimalString):
+    """Floor area in m², exact to two decimals, a string in JSON ("89.50"): never a float."""
 
     MAX = Decimal("99999.99")
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {"example": "89.50"})
-        super().__init__(places=2, as_string=True, **kwargs)
+        kwargs["metadata"] = {"example": "89.50", **kwargs.get("metadata", {})}
+        super().__init__(places=2, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.core.schemas import DocumentSchema, StrictSchema, choice, text
+from backend.core.schemas import DecimalString, DocumentSchema, StrictSchema, choice, text
 from backend.core.storage.schemas import PhotoLinks, photo_keys
 from backend.scoring.evaluation import JUDGED
 
@@ -91,8 +91,8 @@ class StandardSummarySchema(ma.Schema):
     region_id = F.Integer(allow_none=True)
     areas = F.Integer()
     items = F.Integer()
-    max_points = F.Decimal(as_string=True)
-    passing_points = F.Decimal(as_string=True)
+    max_points = DecimalString()
+    passing_points = DecimalString()
 
 
 class StandardDetailSchema(StandardSummarySchema):
@@ -111,8 +111,8 @@ class AssessmentPeriodOutSchema(ma.Schema):
 
 
 class CountsSchema(ma.Schema):
-    points = F.Decimal(as_string=True)
-    max_points = F.Decimal(as_string=True)
+    points = DecimalString()
+    max_points = DecimalString()
     items = F.Integer()
     met = F.Integer()
     partly_met = F.Integer()
@@ -121,7 +121,7 @@ class CountsSchema(ma.Schema):
 
 
 class TotalsSchema(CountsSchema):
-    passing_points = F.Decimal(as_string=True)
+    passing_points = DecimalString()
     meets_standard = F.Boolean()
 
 
@@ -221,7 +221,7 @@ class RankedSchema(CountsSchema):
     state = F.String()
     computed_at = F.AwareDateTime()
     meets_standard = F.Boolean()
-    met_percent = F.Decimal(as_string=True, allow_none=True)
+    met_percent = DecimalString(allow_none=True)
 
 
 class NotAssessedSchema(ma.Schema):
@@ -237,8 +237,7 @@ class RankingSchema(ma.Schema):
     communities = F.Integer(metadata={"description": "Communities assessed on the standard"})
     assessed = F.Integer()
     meeting_standard = F.Integer()
-    coverage_percent = F.Decimal(
-        as_string=True,
+    coverage_percent = DecimalString(
         allow_none=True,
         metadata={"description": "meeting_standard ÷ communities × 100"},
     )

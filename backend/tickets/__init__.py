@@ -12,3 +12,12 @@ def root_blueprints():
     from backend.tickets.open311.routes import blp as open311
 
     return [open311]
+
+
+def init_app(app):
+    """Open311 answers every error under its prefix in its own list (404s of unknown paths,
+    413s and crashes included), not in ours."""
+    from backend.core.errors import answer_errors_under
+    from backend.tickets.open311.routes import PREFIX, answer_error
+
+    answer_errors_under(app, PREFIX, answer_error)

@@ -133,12 +133,18 @@ class Ticket(Base, Timestamped):
     status: Mapped[str] = mapped_column(sa.String(16), default="submitted")
     description: Mapped[str] = mapped_column(sa.String(2000))
     # Where: a building/unit, a point (only with the reporter's consent to precise location), both.
-    building_id: Mapped[int | None] = mapped_column(sa.ForeignKey("buildings.id"), index=True)
-    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
+    building_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("buildings.id"), index=True, info={"counted_as": "张工单"}
+    )
+    unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("units.id"), info={"counted_as": "张工单"}
+    )
     lat: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
     lng: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
     location_note: Mapped[str | None] = mapped_column(sa.String(200))
-    grid_id: Mapped[int | None] = mapped_column(sa.ForeignKey("grids.id"))
+    grid_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("grids.id"), info={"counted_as": "张工单"}
+    )
     photos: Mapped[list] = mapped_column(sa.JSON, default=list)
     urgency_claimed: Mapped[bool] = mapped_column(default=False)
     deadline_class: Mapped[str] = mapped_column(sa.String(16))

@@ -242,6 +242,30 @@ def test_the_queue_holds_needs_and_comments_in_review_and_reported_comments_olde
     assert queue(client, world, auth(world.outsider)).status_code == 404
 
 
+def test_the_queue_lists_one_kind_alone_and_refuses_a_kind_it_does_not_know(
+    client, world, make, committee, counts
+):
+    """`kind=comment` alone once raised KeyError (its part named no columns): 500."""
+    consultation_id = consultation(make, world)
+    comment_ids = make(lambda: [
+        add_comment(world, consultation_id, author=world.resident, status="review"),
+        add_comment(world, consultation_id, author=world.resident, report_count=1),
+    ])
+    make(lambda: add_need(world, consultation_id, author=world.resident, status="review"))
+
+    response = queue(client, world, committee, kind="comment")
+    comments = assert_ok(response)
+    assert [(item["kind"], item["id"]) for item in comments] == [
+        ("comment", comment_id) for comment_id in comment_ids
+    ]
+    assert all(len(item["excerpt"]) == 100 for item in comments)
+    assert pagination(response)["total"] == 2
+    with writes_nothing(counts):
+        body = assert_error(queue(client, world, committee, kind="ballot"), 422,
+                            "validation_error")
+    assert "kind" in body["errors"]["query"]
+
+
 def test_the_street_oversees_the_queue_but_the_committee_decides(
     client, world, auth, make, counts
 ):

@@ -10,7 +10,11 @@ import sqlalchemy as sa
 
 from backend.communities.models import Building, Household, Unit
 from backend.communities.permissions import policy
-from backend.communities.services.common import apply_changes, flush_unique
+from backend.communities.services.common import (
+    apply_changes,
+    delete_unreferenced,
+    flush_unique,
+)
 from backend.core.auth import Actor
 from backend.core.db import db, transaction
 from backend.core.errors import InvalidInput
@@ -71,14 +75,13 @@ def update_household(*, actor: Actor, community_id: int, household_id: int, chan
 
 
 def delete_household(*, actor: Actor, community_id: int, household_id: int) -> None:
-    """Remove a household entered by mistake; 409 household_in_use once anything points at it
-    (a resident's claim, a ballot, a roll): the foreign keys are the referee, so the register
-    need not know who may point here."""
-    with transaction() as tx:
+    """Remove a household entered by mistake; 409 household_in_use naming what still points at
+    it (residents' claims, ballots, a roll: "该户仍有 1 个居民身份、2 张选票，不能删除"). Its
+    unused invitation letters go with it."""
+    with transaction():
         community = policy.community(actor, "community.manage_households", community_id)
         household = scoped_or_404(Household, household_id, community)
-        tx.delete(household)
-        flush_unique("该房屋已被居民认领或已有相关记录，不能删除", "household_in_use")
+        delete_unreferenced(household, what="该户", code="household_in_use")
 
 
 def import_households(*, actor: Actor, community_id: int, content: bytes) -> dict:
@@ -130,11 +133,13 @@ def import_households(*, actor: Actor, community_id: int, content: bytes) -> dic
 
 
 def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    # A NUL is no text a register holds (nor PostgreSQL's text): most likely a UTF-16 export.
+    if b"\x00" not in content:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return content.decode(encoding)
+            except UnicodeDecodeError:
+                continue
     raise InvalidInput("文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV", code="csv_encoding")
 
 

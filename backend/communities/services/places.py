@@ -8,13 +8,15 @@ from backend.communities.models import (
     Building,
     Household,
     Unit,
-    grid_buildings,
-    service_area_buildings,
 )
 from backend.communities.permissions import policy
-from backend.communities.services.common import apply_changes, flush_unique
+from backend.communities.services.common import (
+    apply_changes,
+    delete_unreferenced,
+    flush_unique,
+)
 from backend.core.auth import Actor
-from backend.core.db import db, transaction
+from backend.core.db import transaction
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.tenancy.models import REGION_LEVELS, Community, Region
 from backend.core.tenancy.scoping import region_or_404, scoped_or_404
@@ -140,22 +142,15 @@ def update_building(*, actor: Actor, community_id: int, building_id: int, change
 
 
 def delete_building(*, actor: Actor, community_id: int, building_id: int) -> None:
-    """Remove a building entered by mistake. 409 building_not_empty while households remain."""
+    """Remove a building entered by mistake, with its units. 409 building_not_empty while
+    households remain; 409 building_in_use naming what else still points at it (grids, service
+    areas, consultations, tickets)."""
     with transaction() as tx:
         community = policy.community(actor, "community.manage_places", community_id)
         building = scoped_or_404(Building, building_id, community)
         if tx.scalar(sa.select(Household.id).where(Household.building_id == building.id).limit(1)):
             raise Conflict("楼栋下仍有房屋，不能删除", code="building_not_empty")
-        _ensure_unreferenced_building(building)
-        tx.delete(building)
-
-
-def _ensure_unreferenced_building(building: Building) -> None:
-    for table in (grid_buildings, service_area_buildings):
-        if db.session.execute(
-            sa.select(table.c.building_id).where(table.c.building_id == building.id).limit(1)
-        ).first():
-            raise Conflict("楼栋仍属于网格或物业服务范围，请先移除", code="building_in_use")
+        delete_unreferenced(building, what="该楼栋", code="building_in_use")
 
 
 def create_unit(*, actor: Actor, community_id: int, building_id: int, data: dict) -> Unit:
@@ -178,10 +173,11 @@ def update_unit(*, actor: Actor, community_id: int, unit_id: int, changes: dict)
 
 
 def delete_unit(*, actor: Actor, community_id: int, unit_id: int) -> None:
-    """409 unit_not_empty while households remain."""
+    """409 unit_not_empty while households remain; 409 unit_in_use naming what else still points
+    at it (consultations, tickets)."""
     with transaction() as tx:
         community = policy.community(actor, "community.manage_places", community_id)
         unit = scoped_or_404(Unit, unit_id, community)
         if tx.scalar(sa.select(Household.id).where(Household.unit_id == unit.id).limit(1)):
             raise Conflict("单元下仍有房屋，不能删除", code="unit_not_empty")
-        tx.delete(unit)
+        delete_unreferenced(unit, what="该单元", code="unit_in_use")

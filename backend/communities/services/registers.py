@@ -14,7 +14,11 @@ from backend.communities.models import (
     ServiceArea,
 )
 from backend.communities.permissions import policy
-from backend.communities.services.common import apply_changes, flush_unique
+from backend.communities.services.common import (
+    apply_changes,
+    delete_unreferenced,
+    flush_unique,
+)
 from backend.core.auth import Actor, Role, role_holders
 from backend.core.db import db, transaction
 from backend.core.errors import InvalidInput, NotFound
@@ -70,9 +74,12 @@ def update_grid(*, actor: Actor, community_id: int, grid_id: int, changes: dict)
 
 
 def delete_grid(*, actor: Actor, community_id: int, grid_id: int) -> None:
-    with transaction() as tx:
+    """Remove a grid; its buildings and workers are released. 409 grid_in_use naming what still
+    points at it (tickets reported in it)."""
+    with transaction():
         community = policy.community(actor, "community.manage_grids", community_id)
-        tx.delete(scoped_or_404(Grid, grid_id, community))
+        grid = scoped_or_404(Grid, grid_id, community)
+        delete_unreferenced(grid, what="该网格", code="grid_in_use")
 
 
 def release_grid_worker(*, community_id: int, user_id: int) -> None:
@@ -113,9 +120,11 @@ def update_facility(*, actor: Actor, community_id: int, facility_id: int, change
 
 
 def delete_facility(*, actor: Actor, community_id: int, facility_id: int) -> None:
-    with transaction() as tx:
+    """409 facility_in_use naming what still points at it (nothing does yet)."""
+    with transaction():
         community = policy.community(actor, "community.manage_facilities", community_id)
-        tx.delete(scoped_or_404(Facility, facility_id, community))
+        facility = scoped_or_404(Facility, facility_id, community)
+        delete_unreferenced(facility, what="该设施", code="facility_in_use")
 
 
 def list_organisations(*, actor: Actor, filters: dict) -> sa.Select:

@@ -7,11 +7,11 @@ from marshmallow import validate
 
 from backend.consultations.models import DECISIONS
 from backend.consultations.schemas.consultations import MAX_OPTIONS
-from backend.core.schemas import Area, StrictSchema, choice, text
+from backend.core.schemas import Area, StrictSchema, choice, row_id, text
 
 
 class PointsSchema(StrictSchema):
-    option_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    option_id = row_id(required=True)
     points = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
 
 
@@ -21,7 +21,7 @@ class ChoiceSchema(StrictSchema):
 
     decision = choice(DECISIONS, metadata={"description": "agree 同意 / disagree 反对 / abstain 弃权"})
     option_ids = ma.fields.List(
-        ma.fields.Integer(validate=validate.Range(min=1)),
+        row_id(),
         validate=validate.Length(min=1, max=MAX_OPTIONS),
         metadata={"description": "所选选项；排序表决时按偏好从高到低排列"},
     )
@@ -31,8 +31,7 @@ class ChoiceSchema(StrictSchema):
 
 
 class BallotInputSchema(ChoiceSchema):
-    household_id = ma.fields.Integer(
-        validate=validate.Range(min=1),
+    household_id = row_id(
         metadata={
             "description": "只为这一户投票（例如共有的房屋逐户表决）。不填时，本票计入您在"
             "表决名册中的每一户，每户各有回执码；每人一票的议事协商中，在多个房屋登记的居民"
@@ -42,7 +41,7 @@ class BallotInputSchema(ChoiceSchema):
 
 
 class PaperBallotInputSchema(ChoiceSchema):
-    household_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    household_id = row_id(required=True)
     channel = choice(("paper", "proxy"), required=True)
     proxy_name = text(50)
     paper_ref = text(200, required=True, metadata={"description": "书面表决票扫描件的编号或存放位置"})

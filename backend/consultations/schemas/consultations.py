@@ -13,7 +13,7 @@ from backend.consultations.models import (
     SCOPES,
     STATUSES,
 )
-from backend.core.schemas import DocumentSchema, StrictSchema, choice, ids, text
+from backend.core.schemas import DocumentSchema, StrictSchema, choice, ids, row_id, text
 
 MAX_OPTIONS = 50
 
@@ -22,7 +22,7 @@ class OptionInputSchema(StrictSchema):
     label = text(100, required=True)
     description = ma.fields.String(validate=validate.Length(max=500), load_default="")
     # Put a need collected in the needs phase to the vote.
-    need_id = ma.fields.Integer(validate=validate.Range(min=1), allow_none=True)
+    need_id = row_id(allow_none=True)
 
 
 class ConsultationDesignSchema(StrictSchema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.core.schemas import StrictSchema, TrimmedString, photo_urls, text
+from backend.core.schemas import StrictSchema, TrimmedString, photo_urls, row_id, text
 
 F = ma.fields
 
@@ -53,9 +53,8 @@ class MeetingCreateSchema(_MeetingInput):
     attendees_count = F.Integer(required=True, validate=validate.Range(min=1, max=10000))
     minutes = _minutes()
     photos = photo_urls()
-    consultation_id = F.Integer(
+    consultation_id = row_id(
         allow_none=True,
-        validate=validate.Range(min=1),
         metadata={"description": "The consultation of this community the meeting discussed"},
     )
 
@@ -66,7 +65,7 @@ class MeetingUpdateSchema(_MeetingInput):
     attendees_count = F.Integer(validate=validate.Range(min=1, max=10000))
     minutes = _minutes()
     photos = photo_urls()
-    consultation_id = F.Integer(allow_none=True, validate=validate.Range(min=1))
+    consultation_id = row_id(allow_none=True)
 
 
 class MeetingQuerySchema(StrictSchema):
@@ -74,4 +73,4 @@ class MeetingQuerySchema(StrictSchema):
         validate=validate.Range(min=1900, max=2999),
         metadata={"description": "Meetings held in this calendar year"},
     )
-    consultation_id = F.Integer(validate=validate.Range(min=1))
+    consultation_id = row_id()

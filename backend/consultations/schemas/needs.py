@@ -6,14 +6,17 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.consultations.models import COMMENT_STATUSES, NEED_CLASSES, NEED_STATUSES
-from backend.core.schemas import StrictSchema, TrimmedString, choice, photo_urls, text
+from backend.core.schemas import (
+    StrictSchema,
+    TrimmedString,
+    choice,
+    photo_urls,
+    row_id,
+    text,
+)
 
 F = ma.fields
 MODERATION_KINDS = ("need", "comment")
-
-
-def _id(**kwargs):
-    return F.Integer(validate=validate.Range(min=1), **kwargs)
 
 
 class NeedCreateSchema(StrictSchema):
@@ -60,17 +63,17 @@ class DecisionReasonSchema(StrictSchema):
 
 
 class NeedMergeSchema(StrictSchema):
-    into_need_id = _id(required=True, metadata={"description": "保留的需求，重复需求的支持并入其中"})
+    into_need_id = row_id(required=True, metadata={"description": "保留的需求，重复需求的支持并入其中"})
 
 
 class CommentCreateSchema(StrictSchema):
     body = text(1000, required=True)
-    need_id = _id(allow_none=True, metadata={"description": "评论的需求；留空为评论议题本身"})
-    parent_id = _id(allow_none=True, metadata={"description": "回复的评论（仅一级回复）"})
+    need_id = row_id(allow_none=True, metadata={"description": "评论的需求；留空为评论议题本身"})
+    parent_id = row_id(allow_none=True, metadata={"description": "回复的评论（仅一级回复）"})
 
 
 class CommentQuerySchema(StrictSchema):
-    need_id = _id()
+    need_id = row_id()
     status = choice(COMMENT_STATUSES, metadata={"description": "审核状态（居民只看到公开的和自己的）"})
 
 
@@ -99,7 +102,7 @@ class CommentSchema(ma.Schema):
 
 class ModerationQuerySchema(StrictSchema):
     kind = choice(MODERATION_KINDS)
-    consultation_id = _id()
+    consultation_id = row_id()
 
 
 class ModerationItemSchema(ma.Schema):

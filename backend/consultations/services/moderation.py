@@ -53,11 +53,12 @@ def moderation_queue(*, actor: Actor, community_id: int, filters: dict) -> sa.Co
         sa.literal(0, sa.Integer).label("report_count"),
         Need.created_at,
     ).where(Need.community_id == community.id, Need.status == "review")
+    # Each part names its columns: either may stand alone (`kind` chosen) and give the names.
     comments = sa.select(
-        sa.literal("comment", sa.String),
+        sa.literal("comment", sa.String).label("kind"),
         Comment.id,
         Comment.consultation_id,
-        sa.func.substr(Comment.body, 1, EXCERPT),
+        sa.func.substr(Comment.body, 1, EXCERPT).label("excerpt"),
         Comment.status,
         Comment.report_count,
         Comment.created_at,

@@ -76,7 +76,13 @@ def render_error(fmt: str, status: int, description: str) -> Response:
 class Open311ErrorSchema(ma.Schema):
     """One Open311 error; the body is a list of them (XML: `<errors><error>…`)."""
 
-    code = ma.fields.Integer(metadata={"description": "The HTTP status: 400, 403 or 404"})
+    code = ma.fields.Integer(
+        validate=ma.validate.Range(min=400, max=599),
+        metadata={
+            "description": "The HTTP status: 400, 403 or 404 from the views; 405, 413, 429 "
+            "or 5xx from around them"
+        },
+    )
     description = ma.fields.String(metadata={"description": "简体中文说明"})
 
 

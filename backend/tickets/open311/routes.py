@@ -1,27 +1,31 @@
 """HTTP for Open311 GeoReport v2 under /open311/v2 (not /api/v1): each resource in JSON and XML.
 
 Open311 clients send query arguments and form bodies (`application/x-www-form-urlencoded`), not
-JSON, and expect Open311's error list, so the views read the arguments themselves and the
-blueprint answers every refusal in that format (`formats.render_error`). No bearer token: the
-`api_key` argument identifies a filing organisation. Documented in the OpenAPI document with
-Open311's own error schema.
+JSON, and expect Open311's error list, so the views read the arguments themselves and every
+refusal under /open311/ is answered in that format (`formats.render_error`), in the URL's JSON or
+XML: the views' own, and through `answer_error` (registered by the package's `init_app`) those
+raised before or around them (an unknown path or format 404, 405, a body too large 413, rate
+limits, a crash). No bearer token: the `api_key` argument identifies a filing organisation.
+Documented in the OpenAPI document with Open311's own error schema, JSON and XML.
 """
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from backend.core.errors import DomainError
+from backend.core.schemas import UNSTORABLE_MESSAGE, holds_unstorable, shown
 from backend.tickets.open311 import formats as f
 from backend.tickets.open311 import services
 from backend.tickets.open311.services import Open311Error
 
+PREFIX = "/open311/"
 blp = Blueprint(
     "open311",
     __name__,
-    url_prefix="/open311/v2",
+    url_prefix=f"{PREFIX}v2",
     description="Open311 GeoReport v2：城市系统对接（JSON 与 XML；jurisdiction_id 为社区编码）",
 )
 
@@ -29,8 +33,16 @@ FORMAT = "<any(json, xml):format>"
 
 
 def _format() -> str:
+    """The format the URL names, also when no route matched (`….xml`): JSON by default."""
     fmt = (request.view_args or {}).get("format")
-    return fmt if fmt in f.FORMATS else "json"
+    if fmt in f.FORMATS:
+        return fmt
+    return "xml" if request.path.endswith(".xml") else "json"
+
+
+def answer_error(status: int, message: str) -> Response:
+    """Any error answered under /open311/, in Open311's list and the URL's format."""
+    return f.render_error(_format(), status, message)
 
 
 @blp.errorhandler(Open311Error)
@@ -46,8 +58,13 @@ def _domain_error(error: DomainError):
 
 
 def _params() -> dict:
-    """Query arguments and, for POST, the form body (`api_key` may come either way)."""
-    return request.args.to_dict() | request.form.to_dict()
+    """Query arguments and, for POST, the form body (`api_key` may come either way). No
+    argument may hold a NUL (PostgreSQL's text cannot) or a lone surrogate: 400."""
+    params = request.args.to_dict() | request.form.to_dict()
+    unstorable = sorted(name for name, value in params.items() if holds_unstorable([name, value]))
+    if unstorable:
+        raise Open311Error(400, f"{shown(unstorable[0])}：{UNSTORABLE_MESSAGE}")
+    return params
 
 
 # ---------------------------------------------------------------- documentation
@@ -57,6 +74,8 @@ ERROR_MEANING = {
     403: "api_key 缺失、无效、已吊销，或无权访问该辖区",
     404: "辖区、服务或请求不存在",
 }
+# An error in XML: <errors><error><code>404</code><description>…</description></error></errors>
+XML_ERRORS = {"text/xml": {"schema": {"type": "string", "description": "<errors><error>…"}}}
 
 
 def _query(name: str, description: str, *, required: bool = False, **schema) -> dict:
@@ -74,15 +93,20 @@ API_KEY = _query("api_key", "可选：本单位的密钥，另可看到本单位
 XML_TOO = {200: {"content": {"text/xml": {"schema": {"type": "string"}}}}}
 
 
-def _documented(*statuses: int, parameters=(), **extra):
-    """No bearer token; the query arguments; Open311's errors; XML beside JSON."""
+def _documented(*statuses: int, parameters=(), responses=None, **extra):
+    """No bearer token; the query arguments; Open311's errors, XML beside JSON (every other
+    error, `default` included, takes the same shape: backend/core/docs.py)."""
 
     def decorate(view):
         for status in statuses:
             view = blp.alt_response(
                 status, schema=f.Open311ErrorSchema(many=True), description=ERROR_MEANING[status]
             )(view)
-        return blp.doc(security=[], parameters=list(parameters), **extra)(view)
+        xml = {status: {"content": XML_ERRORS} for status in statuses}
+        documented = {**xml, **(responses or {})}
+        return blp.doc(security=[], parameters=list(parameters), responses=documented, **extra)(
+            view
+        )
 
     return decorate
 

@@ -7,7 +7,7 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.core.schemas import StrictSchema, choice, row_id, text
+from backend.core.schemas import DecimalString, StrictSchema, choice, row_id, text
 from backend.core.storage.schemas import photo_keys
 from backend.tickets.models import REJECT_REASONS, STATUSES
 
@@ -25,20 +25,18 @@ def _within(bound: int):
 
 
 def latitude(**kwargs):
-    return F.Decimal(
+    return DecimalString(
         places=6,
         validate=_within(90),
-        as_string=True,
         metadata={"example": "45.750000", "description": "纬度（WGS84），-90 到 90"},
         **kwargs,
     )
 
 
 def longitude(**kwargs):
-    return F.Decimal(
+    return DecimalString(
         places=6,
         validate=_within(180),
-        as_string=True,
         metadata={"example": "126.650000", "description": "经度（WGS84），-180 到 180"},
         **kwargs,
     )
@@ -155,8 +153,8 @@ class TicketSchema(ma.Schema):
     building_id = F.Integer(allow_none=True)
     unit_id = F.Integer(allow_none=True)
     location_note = F.String(allow_none=True)
-    lat = F.Decimal(places=6, as_string=True, allow_none=True)
-    lng = F.Decimal(places=6, as_string=True, allow_none=True)
+    lat = DecimalString(places=6, allow_none=True)
+    lng = DecimalString(places=6, allow_none=True)
     photos = F.List(
         F.String(),
         metadata={
