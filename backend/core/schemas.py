@@ -16,13 +16,10 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "不能包含空字符或无效的 Unicode 字符"
 
 
-class StrictSchema(ma.Schema):
-    """Input schemas refuse unknown fields (a typo must not be silently dropped) and text no
-    database could keep (UNSTORABLE), in any string of the input: values, keys, lists, nested
-    objects, query strings."""
-
-    class Meta:
-        unknown = ma.RAISE
+class StorableTextSchema(ma.Schema):
+    """An input refusing text no database could keep (UNSTORABLE), in any string of it: values,
+    keys, lists, nested objects, query strings. Inputs are StrictSchema; this alone is for what
+    another party sends us with parameters of its own (WeChat's push)."""
 
     @ma.pre_load
     def _refuse_unstorable_text(self, data, **kwargs):
@@ -35,6 +32,14 @@ class StrictSchema(ma.Schema):
             if errors:
                 raise ma.ValidationError(errors)
         return data
+
+
+class StrictSchema(StorableTextSchema):
+    """Input schemas refuse unknown fields (a typo must not be silently dropped) and text no
+    database could keep (StorableTextSchema)."""
+
+    class Meta:
+        unknown = ma.RAISE
 
 
 def holds_unstorable(value) -> bool:

@@ -362,8 +362,6 @@ STRING_QUERIES = [
                     if p["in"] == "query" and p["schema"].get("type") == "string"
                     and "enum" not in p["schema"] and p["schema"].get("format") is None])
     for method, path, parameters in QUERY_OPERATIONS
-    # WeChat's push is checked by its signature first (403): the WeChat push part's concern.
-    if path != "/api/v1/wechat/push"
 ]
 
 

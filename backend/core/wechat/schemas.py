@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.core.schemas import StorableTextSchema, StrictSchema
 from backend.core.wechat.media import media_link
 
 
@@ -13,7 +14,7 @@ def _param(max_length: int, **kwargs) -> ma.fields.String:
     return ma.fields.String(load_default="", validate=validate.Length(max=max_length), **kwargs)
 
 
-class SignedQuerySchema(ma.Schema):
+class SignedQuerySchema(StorableTextSchema):
     """WeChat's signature parameters. Other parameters are ignored rather than refused: WeChat
     adds some (openid) and a refusal would only make it push again."""
 
@@ -38,20 +39,14 @@ class PushVerifyQuerySchema(SignedQuerySchema):
     echostr = _param(128, metadata={"description": "Echoed back when the request is signed"})
 
 
-class MediaReviewQuerySchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
+class MediaReviewQuerySchema(StrictSchema):
     status = ma.fields.String(
         load_default="manual_review",
         validate=validate.OneOf(["pending", "manual_review", "review", "pass", "risky"]),
     )
 
 
-class MediaDecisionSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
+class MediaDecisionSchema(StrictSchema):
     verdict = ma.fields.String(
         required=True,
         validate=validate.OneOf(["pass", "risky"]),
