@@ -61,10 +61,13 @@ class RowPage(SelectPage):
 @dataclass(frozen=True)
 class Presented:
     """A select and how each of its entities is shown to the caller: for lists whose fields
-    depend on who reads them (the rule stays in the service that builds `present`)."""
+    depend on who reads them (the rule stays in the service that builds `present`). `prepare`,
+    when given, reads once for the whole page what `present` needs of each entity (no query
+    per row)."""
 
     select: sa.Select
     present: Callable[[Any], Any]
+    prepare: Callable[[list], None] | None = None
 
 
 class PresentedPage(SelectPage):
@@ -76,4 +79,7 @@ class PresentedPage(SelectPage):
 
     @property
     def items(self) -> list:
-        return [self.collection.present(row) for row in db.session.scalars(self.window())]
+        rows = list(db.session.scalars(self.window()))
+        if self.collection.prepare is not None:
+            self.collection.prepare(rows)
+        return [self.collection.present(row) for row in rows]

@@ -14,6 +14,7 @@ from backend.core.storage.services import storage
 from backend.core.wechat.models import MediaCheck
 from tests.core.wechat.test_media import push, verdict
 from tests.helpers import assert_ok, photo, url
+from tests.statements import statements
 from tests.tickets.helpers import move, report, turl
 
 BASE = "https://gongzhi.example.cn"
@@ -115,6 +116,25 @@ def test_a_neighbour_sees_the_photo_only_once_wechat_passed_it(
     assert len(seen_photos(client, world, neighbour, ticket)) == 1
     listed = assert_ok(client.get(turl(world.a), headers=neighbour))
     assert [len(t["photos"]) for t in listed] == [1]
+
+
+def test_a_neighbours_list_reads_the_photos_checks_once_per_page(
+    app, client, world, resident, neighbour, fake_wechat
+):
+    def listed_with_statements() -> tuple[list[dict], int]:
+        with app.app_context(), statements() as seen:
+            listed = assert_ok(client.get(turl(world.a), headers=neighbour))
+        return listed, len(seen)
+
+    filed_with_photo(client, world, resident)
+    _, one = listed_with_statements()
+    for _ in range(3):
+        filed_with_photo(client, world, resident)
+    for asked in fake_wechat.media_checks:
+        assert push(client, verdict(asked["trace_id"], "pass")).status_code == 200
+    listed, four = listed_with_statements()
+    assert [len(t["photos"]) for t in listed] == [1, 1, 1, 1]
+    assert four == one
 
 
 @pytest.mark.parametrize("suggest", ["risky", "review"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask import g
 
 from backend.core.auth import Actor
 from backend.core.db import db
@@ -58,19 +59,43 @@ def shown_photos(ticket: Ticket, *, party: bool, actor: Actor) -> list[str]:
     keys = list(ticket.photos or [])
     if party or not keys:
         return links(keys)
-    if not ticket.public or ticket.anonymous:
+    if not _shown_to_neighbours(ticket):
         return []
-    checks = {
-        check.url: check
-        for check in db.session.scalars(
-            sa.select(MediaCheck)
-            .where(MediaCheck.owner_kind == MEDIA_OWNER, MediaCheck.owner_id == ticket.id)
-            .order_by(MediaCheck.id)
-        )
-    }
+    checks = _checks_of([ticket.id]).get(ticket.id, {})
     return links(
         key
         for key in keys
         if (check := checks.get(photo_reference(key))) is not None
         and media_visible_to(check, actor=actor, moderator=False)
     )
+
+
+def prepare_photo_checks(tickets: list[Ticket]) -> None:
+    """Read the checks of a page of tickets at once, for `shown_photos` to find (kept for the
+    request, as a list shows each ticket in turn)."""
+    wanted = [ticket.id for ticket in tickets if ticket.photos and _shown_to_neighbours(ticket)]
+    if wanted:
+        g.ticket_photo_checks = _read_checks(wanted)
+
+
+def _shown_to_neighbours(ticket: Ticket) -> bool:
+    return ticket.public and not ticket.anonymous
+
+
+def _checks_of(ticket_ids: list[int]) -> dict[int, dict[str, MediaCheck]]:
+    prepared = g.get("ticket_photo_checks", {})
+    if all(ticket_id in prepared for ticket_id in ticket_ids):
+        return prepared
+    return _read_checks(ticket_ids)
+
+
+def _read_checks(ticket_ids: list[int]) -> dict[int, dict[str, MediaCheck]]:
+    """The media checks of these tickets' photos: by ticket, by the photo's reference."""
+    checks: dict[int, dict[str, MediaCheck]] = {ticket_id: {} for ticket_id in ticket_ids}
+    for check in db.session.scalars(
+        sa.select(MediaCheck)
+        .where(MediaCheck.owner_kind == MEDIA_OWNER, MediaCheck.owner_id.in_(ticket_ids))
+        .order_by(MediaCheck.id)
+    ):
+        checks[check.owner_id][check.url] = check
+    return checks

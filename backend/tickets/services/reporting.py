@@ -55,7 +55,7 @@ from backend.tickets.services.common import (
     visible_tickets,
 )
 from backend.tickets.services.flow.dispatch import dispatch_now
-from backend.tickets.services.photos import check_reported_photos, links
+from backend.tickets.services.photos import check_reported_photos, links, prepare_photo_checks
 
 # "Nearby" for duplicates: open tickets of the same category within this many metres.
 NEARBY_METRES = 150
@@ -352,6 +352,7 @@ def list_tickets(*, actor: Actor, community_id: int, filters: dict) -> Presented
     return Presented(
         query.order_by(Ticket.created_at.desc(), Ticket.id.desc()),
         lambda ticket: shown(Context(community, ticket, roles, actor)),
+        prepare=prepare_photo_checks,
     )
 
 
