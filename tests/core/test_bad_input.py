@@ -214,23 +214,31 @@ def test_integers_past_the_databases_range_are_refused_field_by_field(
     assert set(integers) <= set(response.json["errors"]["json"])
 
 
-INTEGER_QUERIES = [
-    (method, path, [p["name"] for p in parameters
-                    if p["in"] == "query" and p["schema"].get("type") == "integer"
-                    and p["name"] not in ("page", "page_size")])
-    for method, path, parameters in QUERY_OPERATIONS
-]
+def _query_parameters(wanted):
+    """parametrize's arguments: each operation with the query parameters `wanted` picks by their
+    schema (pagination aside), by name."""
+    chosen = [
+        (method, path, names)
+        for method, path, parameters in QUERY_OPERATIONS
+        if (names := [p["name"] for p in parameters
+                      if p["in"] == "query" and p["name"] not in ("page", "page_size")
+                      and wanted(p["schema"])])
+    ]
+    return {"argnames": ("method", "path", "names"), "argvalues": chosen,
+            "ids": [f"{method} {path}" for method, path, _ in chosen]}
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "names"), [op for op in INTEGER_QUERIES if op[2]],
-    ids=[f"{m} {p}" for m, p, names in INTEGER_QUERIES if names],
-)
-def test_integer_query_parameters_past_the_range_are_refused(send, counts, method, path, names):
+def assert_query_refused(send, counts, method, path, names, value):
+    """Each of `names` sent as `value` is refused (422) by name, and nothing is written."""
     before = counts()
-    response = send(method, path, query_string=dict.fromkeys(names, HUGE))
+    response = send(method, path, query_string=dict.fromkeys(names, value))
     assert_refused(response, 422, before, counts)
     assert set(names) <= set(response.json["errors"]["query"])
+
+
+@pytest.mark.parametrize(**_query_parameters(lambda schema: schema.get("type") == "integer"))
+def test_integer_query_parameters_past_the_range_are_refused(send, counts, method, path, names):
+    assert_query_refused(send, counts, method, path, names, HUGE)
 
 
 @pytest.mark.parametrize("page", [HUGE, 2**31])
@@ -357,23 +365,12 @@ def test_unstorable_text_is_refused_at_sign_in(client, counts, body):
     assert_refused(response, 422, before, counts)
 
 
-STRING_QUERIES = [
-    (method, path, [p["name"] for p in parameters
-                    if p["in"] == "query" and p["schema"].get("type") == "string"
-                    and "enum" not in p["schema"] and p["schema"].get("format") is None])
-    for method, path, parameters in QUERY_OPERATIONS
-]
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "names"), [op for op in STRING_QUERIES if op[2]],
-    ids=[f"{m} {p}" for m, p, names in STRING_QUERIES if names],
-)
+@pytest.mark.parametrize(**_query_parameters(
+    lambda schema: schema.get("type") == "string" and "enum" not in schema
+    and schema.get("format") is None
+))
 def test_a_nul_in_a_query_string_is_refused(send, counts, method, path, names):
-    before = counts()
-    response = send(method, path, query_string=dict.fromkeys(names, "a\x00b"))
-    assert_refused(response, 422, before, counts)
-    assert set(names) <= set(response.json["errors"]["query"])
+    assert_query_refused(send, counts, method, path, names, "a\x00b")
 
 
 def test_a_nul_in_a_path_matches_no_route(send, counts):
